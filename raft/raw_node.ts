@@ -1,0 +1,180 @@
+// The driver's handle on one Raft group. The contract, for every turn of the driver's loop:
+//   1. take `ready()` (only when `hasReady()`; never a second one before `advance()`);
+//   2. send `messages` at once: they depend on nothing this Ready persists (the leader's appends and
+//      heartbeats, vote requests), which lets a leader write its log while followers write theirs (§10.2.1);
+//   3. persist `hardState`, `entries` (replacing any conflicting suffix) and `snapshot`, and sync if `mustSync`;
+//   4. then send `persistedMessages` (acknowledgements and granted votes promise durability);
+//   5. apply `committedEntries` in order (install `snapshot` first, if any), serve `readStates`
+//      once the state machine has applied their index;
+//   6. call `advance()`. Only then do the leader's own copy of the entries and a candidate's own vote
+//      count towards a quorum (counting them earlier is etcd-io/etcd#14370).
+// Between ready() and advance() the driver may keep calling tick(), step() and the proposal methods.
+
+import { assert } from "./assert.js";
+import type { Configuration } from "./membership.js";
+import type { ProposeResult, Raft, ReadResult } from "./raft.js";
+import type { ConfChange, Entry, HardState, Message, NodeId, ReadState, Snapshot, SoftState } from "./types.js";
+
+export interface Ready {
+  readonly softState: SoftState | undefined;
+  readonly hardState: HardState | undefined;
+  readonly entries: readonly Entry[];
+  readonly snapshot: Snapshot | undefined;
+  readonly messages: readonly Message[];
+  readonly persistedMessages: readonly Message[];
+  readonly committedEntries: readonly Entry[];
+  readonly readStates: readonly ReadState[];
+  /** Whether the persisted part must be synced to disk before persistedMessages go out. */
+  readonly mustSync: boolean;
+}
+
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly term: number;
+  readonly vote: NodeId;
+  readonly lead: NodeId;
+  readonly role: SoftState["role"];
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly configuration: Configuration;
+  /** Leader only: each member's match index. */
+  readonly matches: ReadonlyMap<NodeId, number>;
+}
+
+export class RawNode {
+  private prevHardState: HardState;
+  private prevSoftState: SoftState;
+  private inFlight: Ready | undefined;
+
+  constructor(readonly raft: Raft) {
+    this.prevHardState = raft.hardState();
+    this.prevSoftState = { lead: raft.lead, role: raft.role };
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  step(message: Message): void {
+    this.raft.step(message);
+  }
+
+  propose(data: readonly Uint8Array[]): ProposeResult {
+    return this.raft.propose(data);
+  }
+
+  proposeConfChange(change: ConfChange): ProposeResult {
+    return this.raft.proposeConfChange(change);
+  }
+
+  readIndex(context: string, lease: boolean): ReadResult {
+    return this.raft.readIndex(context, lease);
+  }
+
+  transferLeader(transferee: NodeId): void {
+    this.raft.transferLeader(transferee);
+  }
+
+  reportSnapshot(to: NodeId, delivered: boolean): void {
+    this.raft.reportSnapshot(to, delivered);
+  }
+
+  reportUnreachable(to: NodeId): void {
+    this.raft.reportUnreachable(to);
+  }
+
+  /** Starts an election now (tests and operators; the timer does it otherwise). */
+  campaign(): void {
+    if (this.raft.role !== "leader" && this.raft.promotable()) this.raft.campaign(this.raft.config.preVote ? "preElection" : "election", false);
+  }
+
+  hasReady(): boolean {
+    if (this.inFlight !== undefined) return false;
+    const r = this.raft;
+    r.flush();
+    const hs = r.hardState();
+    return (
+      r.msgs.length > 0 ||
+      r.msgsAfterPersist.length > 0 ||
+      r.readStates.length > 0 ||
+      r.log.unstable.entries.length > 0 ||
+      r.log.unstable.snapshot !== undefined ||
+      r.log.hasNextCommittedEntries() ||
+      !sameHardState(hs, this.prevHardState) ||
+      r.lead !== this.prevSoftState.lead ||
+      r.role !== this.prevSoftState.role
+    );
+  }
+
+  ready(): Ready {
+    assert(this.inFlight === undefined, "ready() called again before advance()");
+    const r = this.raft;
+    r.flush();
+    const hs = r.hardState();
+    const softChanged = r.lead !== this.prevSoftState.lead || r.role !== this.prevSoftState.role;
+    const hardChanged = !sameHardState(hs, this.prevHardState);
+    const entries = r.log.unstable.entries.slice();
+    const snapshot = r.log.unstable.snapshot;
+    const ready: Ready = {
+      softState: softChanged ? { lead: r.lead, role: r.role } : undefined,
+      hardState: hardChanged ? hs : undefined,
+      entries,
+      snapshot,
+      messages: r.msgs,
+      persistedMessages: r.msgsAfterPersist,
+      committedEntries: r.log.nextCommittedEntries(r.config.committedBytesPerReadyMax),
+      readStates: r.readStates,
+      mustSync: entries.length > 0 || snapshot !== undefined || hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote,
+    };
+    r.msgs = [];
+    r.msgsAfterPersist = [];
+    r.readStates = [];
+    if (ready.softState !== undefined) this.prevSoftState = ready.softState;
+    this.inFlight = ready;
+    return ready;
+  }
+
+  /** The last Ready is persisted, sent and applied. */
+  advance(): void {
+    const ready = this.inFlight;
+    assert(ready !== undefined, "advance() without a Ready");
+    this.inFlight = undefined;
+    const r = this.raft;
+    if (ready.hardState !== undefined) this.prevHardState = ready.hardState;
+    if (ready.snapshot !== undefined) {
+      r.log.unstable.stableSnapshotTo(ready.snapshot.meta.index);
+      r.log.appliedTo(ready.snapshot.meta.index);
+    }
+    const last = ready.entries[ready.entries.length - 1];
+    if (last !== undefined) r.log.unstable.stableTo(last.index, last.term);
+    const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
+    if (lastApplied !== undefined) {
+      r.log.appliedTo(lastApplied.index);
+      r.onApplied(ready.committedEntries);
+    }
+    r.onPersisted(last?.index ?? 0, last?.term ?? 0, ready.hardState);
+  }
+
+  status(): RaftStatus {
+    const r = this.raft;
+    const matches = new Map<NodeId, number>();
+    for (const [id, pr] of r.progress) matches.set(id, pr.match);
+    return {
+      id: r.id,
+      term: r.term,
+      vote: r.vote,
+      lead: r.lead,
+      role: r.role,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      configuration: r.currentConfiguration(),
+      matches,
+    };
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
