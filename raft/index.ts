@@ -1,7 +1,8 @@
 // The Raft core's public face: other folders import from here only.
 export { assert, RaftInvariantError } from "./assert.js";
+export { bootstrapEntries } from "./bootstrap.js";
 export { type RaftConfig, type RaftOptions, RaftConfigError, defaultRaftConfig, resolveConfig } from "./config.js";
-export { type Configuration, decodeConfChange, encodeConfChange, isVoter } from "./membership.js";
+export { type Configuration, configurationOf, decodeConfChange, encodeConfChange, isVoter } from "./membership.js";
 export { MemoryStorage } from "./memory_storage.js";
 export { type DropReason, type ProposeResult, Raft, type ReadResult } from "./raft.js";
 export { RawNode, type RaftStatus, type Ready } from "./raw_node.js";

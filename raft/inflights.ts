@@ -47,6 +47,12 @@ export class Inflights {
     }
   }
 
+  /** Frees the oldest append: its answer may be lost, and a full window would otherwise never drain. */
+  freeFirstOne(): void {
+    const first = this.lastIndexes[this.head];
+    if (first !== undefined) this.freeLE(first);
+  }
+
   reset(): void {
     this.lastIndexes.length = 0;
     this.sizes.length = 0;

@@ -132,9 +132,14 @@ function handleHeartbeatResponse(r: Raft, m: MsgHeartbeatResp): void {
   if (pr === undefined) return;
   pr.recentActive = true;
   pr.probeSent = false;
+  // The follower is alive but our appends may have been lost: make room for one more, which either
+  // lands or is rejected and sends us back to probing.
+  if (pr.state === "replicate" && pr.inflights.full()) pr.inflights.freeFirstOne();
   if (!pr.isLearner) r.reads.ack(m.from, m.round);
   releaseConfirmedReads(r);
-  if (pr.match < r.log.lastIndex()) sendAppends(r, m.from, false);
+  // Even an empty append helps a lagging follower: if what we think is in flight was lost, it
+  // rejects this one, and we go back to probing from what it really holds.
+  if (pr.match < r.log.lastIndex()) sendAppends(r, m.from, true);
 }
 
 /**

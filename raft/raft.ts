@@ -10,6 +10,7 @@ import {
   bcastAppend,
   bcastHeartbeat,
   leaderRead,
+  leaseValid,
   releaseConfirmedReads,
   sendTimeoutNow,
   stepLeader,
@@ -281,6 +282,11 @@ export class Raft {
       this.appendsWanted = false;
       bcastAppend(this);
     }
+  }
+
+  /** Whether a lease read asked now would be answered without a round trip. */
+  leaseReadable(): boolean {
+    return this.role === "leader" && this.committedEntryInCurrentTerm() && leaseValid(this);
   }
 
   hardState(): HardState {

@@ -13,7 +13,7 @@
 import { assert } from "./assert.js";
 import type { Configuration } from "./membership.js";
 import type { ProposeResult, Raft, ReadResult } from "./raft.js";
-import type { ConfChange, Entry, HardState, Message, NodeId, ReadState, Snapshot, SoftState } from "./types.js";
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Snapshot, SoftState } from "./types.js";
 
 export interface Ready {
   readonly softState: SoftState | undefined;
@@ -154,6 +154,12 @@ export class RawNode {
       r.onApplied(ready.committedEntries);
     }
     r.onPersisted(last?.index ?? 0, last?.term ?? 0, ready.hardState);
+  }
+
+  /** The membership in force at `index` (for a snapshot taken there). */
+  confStateAt(index: number): ConfState {
+    const c = this.raft.configs.at(index);
+    return { voters: c.voters, learners: c.learners };
   }
 
   status(): RaftStatus {

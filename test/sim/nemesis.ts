@@ -1,0 +1,249 @@
+// The faults of one run: crashes (leaders more often), pauses longer than an election timeout,
+// partitions (symmetric, leader isolated, one-way, bridge), membership changes (add a learner,
+// promote it, remove a voter, possibly the leader) and leadership transfers. Every enabled kind is
+// tried early in a shuffled order, so that no run passes without the faults it was meant to have.
+
+import type { NodeId, SeededRandom } from "../../raft/index.js";
+import type { FaultKind } from "./options.js";
+import type { SimNode } from "./sim_node.js";
+import type { Simulation } from "./simulation.js";
+
+export class Nemesis {
+  private readonly plan: FaultKind[];
+  private partitioned = false;
+  private nextNodeId: number;
+  /** Nodes that were members at some point; one that is no longer is retired. */
+  private readonly everMember = new Set<NodeId>();
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly random: SeededRandom,
+  ) {
+    this.plan = [...sim.options.faults];
+    for (let i = this.plan.length - 1; i > 0; i--) {
+      const j = random.int(i + 1);
+      [this.plan[i], this.plan[j]] = [this.plan[j]!, this.plan[i]!];
+    }
+    this.nextNodeId = sim.options.nodes + 1;
+  }
+
+  act(): void {
+    const kinds = this.sim.options.faults;
+    if (kinds.length === 0) return;
+    this.retireRemovedNodes();
+    const kind = this.plan.shift() ?? this.random.pick(kinds);
+    // A planned fault that could not happen now (no leader, too many nodes down) is tried again next time.
+    if (!this.inject(kind) && !this.sim.stats.faults[kind]) this.plan.unshift(kind);
+  }
+
+  private inject(kind: FaultKind): boolean {
+    switch (kind) {
+      case "crash":
+        return this.crash();
+      case "pause":
+        return this.pause();
+      case "partition":
+        return this.partition();
+      case "membership":
+        return this.changeMembership();
+      case "transfer":
+        return this.transfer();
+      case "clock":
+        return this.skewClocks();
+    }
+  }
+
+  /**
+   * The worst case for a lease within the drift bound: the leader's clock runs slow (its lease lasts
+   * longer in real time) and everyone else's fast (their election timeouts pass sooner). Often the
+   * leader is then cut off, so that the others elect a new leader as early as their clocks allow.
+   */
+  private skewClocks(): boolean {
+    const sim = this.sim;
+    const leader = sim.leader();
+    if (leader === undefined) return false;
+    const drift = sim.options.clockDrift;
+    for (const node of sim.nodes.values()) {
+      const rate = node === leader ? 1 - drift : 1 + drift;
+      node.tickPeriod = Math.round(sim.options.tickMicros / rate);
+    }
+    sim.countFault("clock");
+    sim.log(`clocks skewed: leader n${leader.id} slow, others fast (drift ${drift})`);
+    if (this.random.chance(0.7)) {
+      if (this.partitioned) sim.network.heal();
+      this.partitioned = false;
+      this.partition("isolateLeader");
+    }
+    return true;
+  }
+
+  healAll(): void {
+    const sim = this.sim;
+    sim.network.heal();
+    this.partitioned = false;
+    for (const node of sim.nodes.values()) {
+      if (node.state === "paused") sim.resumeNode(node);
+      else if (node.state === "crashed") {
+        sim.startNode(node);
+        sim.log(`n${node.id} restarted`);
+      }
+    }
+  }
+
+  private ticks(n: number): number {
+    return n * this.sim.options.tickMicros;
+  }
+
+  /** Up to a minority of voters may be down (crashed or paused) at once, so the cluster can progress. */
+  private victim(): SimNode | undefined {
+    const sim = this.sim;
+    const leader = sim.leader();
+    const config = leader?.raft?.currentConfiguration();
+    const voters = config?.voters ?? [...sim.nodes.keys()];
+    const down = voters.filter((id) => sim.nodes.get(id)?.state !== "up").length;
+    if (down + 1 > Math.floor((voters.length - 1) / 2)) return undefined;
+    if (leader !== undefined && this.random.chance(0.5)) return leader;
+    const up = sim.members().filter((n) => n.state === "up");
+    return up.length === 0 ? undefined : this.random.pick(up);
+  }
+
+  private crash(): boolean {
+    const node = this.victim();
+    if (node === undefined) return false;
+    this.sim.countFault("crash");
+    this.sim.crashNode(node);
+    this.sim.queue.after(this.ticks(1 + this.random.int(30)), {
+      kind: "call",
+      run: () => {
+        if (node.state !== "crashed" || !this.sim.active) return;
+        this.sim.startNode(node);
+        this.sim.log(`n${node.id} restarted`);
+      },
+    });
+    return true;
+  }
+
+  private pause(): boolean {
+    const node = this.victim();
+    if (node === undefined) return false;
+    this.sim.countFault("pause");
+    this.sim.pauseNode(node);
+    const election = this.sim.options.raft.electionTicks ?? 10;
+    this.sim.queue.after(this.ticks(election + this.random.int(3 * election)), { kind: "call", run: () => this.sim.resumeNode(node) });
+    return true;
+  }
+
+  private partition(forced?: "isolateLeader"): boolean {
+    const sim = this.sim;
+    if (this.partitioned) {
+      sim.network.heal();
+      this.partitioned = false;
+      sim.log("network healed");
+      return false;
+    }
+    const ids = sim.members().map((n) => n.id);
+    if (ids.length < 2) return false;
+    const leader = sim.leader()?.id;
+    const shuffled = [...ids];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = this.random.int(i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    const style = forced ?? this.random.pick(["symmetric", "isolateLeader", "oneWay", "bridge"] as const);
+    if (style === "isolateLeader" && leader !== undefined) {
+      sim.network.partition([[leader], ids.filter((id) => id !== leader)]);
+    } else if (style === "oneWay") {
+      const [a, b] = [shuffled[0]!, shuffled[1]!];
+      const from = leader !== undefined && this.random.chance(0.5) ? leader : a;
+      sim.network.blockOneWay(from, from === b ? a : b);
+    } else if (style === "bridge" && ids.length >= 3) {
+      // Two sides that each reach the bridge node but not each other.
+      const [bridge, ...rest] = shuffled;
+      const cut = 1 + this.random.int(rest.length - 1);
+      const left = rest.slice(0, cut);
+      const right = rest.slice(cut);
+      for (const x of left) for (const y of right) sim.network.partition([[x], [y]]);
+      sim.log(`bridge through n${bridge}`);
+    } else {
+      const cut = 1 + this.random.int(shuffled.length - 1);
+      sim.network.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
+    }
+    this.partitioned = true;
+    sim.countFault("partition");
+    sim.log(`partition (${style}): blocked ${sim.network.describe()}`);
+    sim.queue.after(this.ticks(10 + this.random.int(50)), {
+      kind: "call",
+      run: () => {
+        if (!this.partitioned) return;
+        sim.network.heal();
+        this.partitioned = false;
+        sim.log("network healed");
+      },
+    });
+    return true;
+  }
+
+  private changeMembership(): boolean {
+    const sim = this.sim;
+    const leader = sim.leader();
+    const raw = leader?.raw;
+    if (leader === undefined || raw === undefined) return false;
+    const config = raw.raft.currentConfiguration();
+    for (const id of [...config.voters, ...config.learners]) this.everMember.add(id);
+    const learner = config.learners[0];
+    let change;
+    if (learner !== undefined) {
+      const match = raw.status().matches.get(learner) ?? 0;
+      // Promote a learner that caught up; one that did not may be given up on.
+      if (match + 5 >= raw.raft.log.committed) change = { type: "addVoter", nodeId: learner } as const;
+      else if (this.random.chance(0.3)) change = { type: "removeNode", nodeId: learner } as const;
+      else return false;
+    } else if (config.voters.length > sim.options.nodes || (config.voters.length > 3 && this.random.chance(0.3))) {
+      // Sometimes the leader removes itself (§4.2.2).
+      const target = this.random.chance(0.3) ? leader.id : this.random.pick(config.voters);
+      change = { type: "removeNode", nodeId: target } as const;
+    } else {
+      const id = this.nextNodeId++;
+      const node = sim.addNode(id);
+      sim.startNode(node);
+      change = { type: "addLearner", nodeId: id } as const;
+    }
+    const result = raw.proposeConfChange(change);
+    sim.log(`membership: n${leader.id} proposes ${change.type} n${change.nodeId}: ${result.kind}${result.kind === "dropped" ? ` (${result.message})` : ""}`);
+    if (result.kind === "appended") sim.countFault("membership");
+    leader.process();
+    return result.kind === "appended";
+  }
+
+  /** A node that was a member and is not in the newest committed configuration is shut down for good. */
+  private retireRemovedNodes(): void {
+    const sim = this.sim;
+    const leader = sim.leader()?.raft;
+    if (leader === undefined || leader.configs.currentIndex() > leader.log.committed) return;
+    const config = leader.currentConfiguration();
+    for (const id of [...config.voters, ...config.learners]) this.everMember.add(id);
+    for (const node of sim.nodes.values()) {
+      const member = config.voters.includes(node.id) || config.learners.includes(node.id);
+      if (member || node.state === "retired" || !this.everMember.has(node.id)) continue;
+      node.crash();
+      node.state = "retired";
+      sim.log(`n${node.id} retired (removed from the group)`);
+    }
+  }
+
+  private transfer(): boolean {
+    const sim = this.sim;
+    const leader = sim.leader();
+    const raw = leader?.raw;
+    if (leader === undefined || raw === undefined) return false;
+    const voters = raw.raft.currentConfiguration().voters.filter((id) => id !== leader.id);
+    if (voters.length === 0) return false;
+    const to = this.random.pick(voters);
+    sim.countFault("transfer");
+    sim.log(`transfer: n${leader.id} hands leadership to n${to}`);
+    raw.transferLeader(to);
+    leader.process();
+    return true;
+  }
+}
+

@@ -1,0 +1,57 @@
+// Everything one simulated run depends on besides its seed, with the defaults CI uses.
+
+import { Raft, type RaftOptions } from "../../raft/index.js";
+import type { NetworkProfile } from "./network.js";
+import type { RaftFactory } from "./sim_node.js";
+
+export type FaultKind = "crash" | "pause" | "partition" | "membership" | "transfer" | "clock";
+export const ALL_FAULTS: readonly FaultKind[] = ["crash", "pause", "partition", "membership", "transfer", "clock"];
+
+export interface SimOptions {
+  readonly nodes: number;
+  /** Ticks of faults and client load, then `quietTicks` of healing before the final checks. */
+  readonly durationTicks: number;
+  readonly quietTicks: number;
+  readonly clients: number;
+  readonly keys: number;
+  /** The base tick period in simulated microseconds. */
+  readonly tickMicros: number;
+  /** Each node's clock runs at a rate within [1 - drift, 1 + drift]. */
+  readonly clockDrift: number;
+  readonly faults: readonly FaultKind[];
+  readonly nemesisEveryTicks: number;
+  readonly network: NetworkProfile;
+  readonly diskMicrosMin: number;
+  readonly diskMicrosMax: number;
+  readonly clientTimeoutTicks: number;
+  /** Share of reads that ask for the lease (the rest use ReadIndex). */
+  readonly leaseReadShare: number;
+  readonly raft: Omit<RaftOptions, "id" | "storage" | "random" | "applied">;
+  readonly makeRaft: RaftFactory;
+  readonly compactEvery: number;
+  readonly compactRetain: number;
+  /** A run with fewer successful operations than this proves nothing and fails. */
+  readonly minOkOperations: number;
+}
+
+export const defaultSimOptions: SimOptions = {
+  nodes: 3,
+  durationTicks: 500,
+  quietTicks: 150,
+  clients: 5,
+  keys: 3,
+  tickMicros: 10_000,
+  clockDrift: 0.05,
+  faults: ALL_FAULTS,
+  nemesisEveryTicks: 25,
+  network: { delayMin: 100, delayMax: 2_000, slowRate: 0.02, slowDelayMax: 30_000, lossRate: 0.02, duplicateRate: 0.02 },
+  diskMicrosMin: 200,
+  diskMicrosMax: 4_000,
+  clientTimeoutTicks: 25,
+  leaseReadShare: 0.5,
+  raft: { electionTicks: 10, heartbeatTicks: 1, clockDriftTicks: 2, leaseReads: true, appendBytesMax: 4096, inflightMessagesMax: 8 },
+  makeRaft: (options) => new Raft(options),
+  compactEvery: 40,
+  compactRetain: 5,
+  minOkOperations: 30,
+};

@@ -1,0 +1,162 @@
+// One simulated replica: a real RawNode over a MemoryStorage "disk" whose writes take simulated time
+// and are lost if the node crashes first, a KvMachine, and the client requests waiting on them.
+// It follows raw_node.ts's contract to the letter, so that the simulator tests the driver's rules too.
+
+import { type Entry, MemoryStorage, type NodeId, type Raft, type RaftOptions, RawNode, type Ready, SeededRandom } from "../../raft/index.js";
+import { KvMachine, decodeCommand } from "./kv_machine.js";
+
+export type NodeState = "up" | "paused" | "crashed" | "retired";
+
+export type RaftFactory = (options: RaftOptions) => Raft;
+
+/** What a node needs from the simulation around it. */
+export interface NodeHost {
+  readonly now: number;
+  send(from: SimNode, ready: Ready, which: "messages" | "persistedMessages"): void;
+  /** Calls `node.finishPersist(epoch)` after a simulated disk latency. */
+  schedulePersist(node: SimNode, epoch: number, sync: boolean): void;
+  onApplied(node: SimNode, entry: Entry): void;
+  onWriteApplied(node: SimNode, requestId: string, swapped: boolean): void;
+  onReadReady(node: SimNode, context: string): void;
+  onRoleMaybeChanged(node: SimNode): void;
+}
+
+export interface NodeSettings {
+  readonly raftOptions: Omit<RaftOptions, "id" | "storage" | "random" | "applied">;
+  readonly makeRaft: RaftFactory;
+  /** Take a snapshot and compact after this many applied entries. */
+  readonly compactEvery: number;
+  /** Entries kept behind a snapshot, so that slow followers often but not always avoid one. */
+  readonly compactRetain: number;
+}
+
+export class SimNode {
+  readonly storage = new MemoryStorage();
+  state: NodeState = "crashed";
+  raw: RawNode | undefined;
+  kv = new KvMachine();
+  /** Bumped at every crash: a persist scheduled before it must not land after it. */
+  epoch = 0;
+  private inFlight: Ready | undefined;
+  /** Tick period in simulated microseconds: the base period over this node's clock rate. */
+  tickPeriod: number;
+  ticksMissed = 0;
+  /** Messages and client calls that reach a paused node wait here, as in a socket buffer. */
+  readonly pausedInbox: (() => void)[] = [];
+  /** Read contexts waiting for the state machine to reach their index. */
+  private readonly readsWaiting: { index: number; context: string }[] = [];
+  private readonly random: SeededRandom;
+
+  constructor(
+    readonly id: NodeId,
+    private readonly host: NodeHost,
+    private readonly settings: NodeSettings,
+    seed: number,
+    tickPeriod: number,
+  ) {
+    this.random = new SeededRandom(seed);
+    this.tickPeriod = tickPeriod;
+  }
+
+  get raft(): Raft | undefined {
+    return this.raw?.raft;
+  }
+
+  /** Starts (or restarts) from whatever the disk holds. */
+  start(): void {
+    const snapshot = this.storage.snapshot();
+    this.kv = KvMachine.deserialize(snapshot.data);
+    const raft = this.settings.makeRaft({
+      ...this.settings.raftOptions,
+      id: this.id,
+      storage: this.storage,
+      random: this.random.split(),
+      applied: snapshot.meta.index,
+    });
+    this.raw = new RawNode(raft);
+    this.state = "up";
+    this.inFlight = undefined;
+    this.readsWaiting.length = 0;
+    this.pausedInbox.length = 0;
+    this.ticksMissed = 0;
+  }
+
+  crash(): void {
+    this.raw = undefined;
+    this.inFlight = undefined;
+    this.readsWaiting.length = 0;
+    this.pausedInbox.length = 0;
+    this.state = "crashed";
+    this.epoch++;
+  }
+
+  /** Hands the next Ready to the disk, if there is one and none is in flight. */
+  process(): void {
+    const raw = this.raw;
+    if (this.state !== "up" || raw === undefined || this.inFlight !== undefined || !raw.hasReady()) return;
+    const ready = raw.ready();
+    this.inFlight = ready;
+    if (ready.softState !== undefined) this.host.onRoleMaybeChanged(this);
+    this.host.send(this, ready, "messages");
+    const writes = ready.entries.length > 0 || ready.hardState !== undefined || ready.snapshot !== undefined;
+    if (writes) this.host.schedulePersist(this, this.epoch, ready.mustSync);
+    else this.finishPersist(this.epoch);
+  }
+
+  /** The disk write of the Ready in flight completed: do the rest of the contract. */
+  finishPersist(epoch: number): void {
+    const ready = this.inFlight;
+    const raw = this.raw;
+    if (epoch !== this.epoch || ready === undefined || raw === undefined) return;
+    if (ready.snapshot !== undefined) {
+      this.storage.applySnapshot(ready.snapshot);
+      this.kv = KvMachine.deserialize(ready.snapshot.data);
+    }
+    this.storage.append(ready.entries);
+    if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
+    this.host.send(this, ready, "persistedMessages");
+    for (const entry of ready.committedEntries) this.apply(entry);
+    for (const rs of ready.readStates) this.readsWaiting.push(rs);
+    this.inFlight = undefined;
+    raw.advance();
+    this.serveReads();
+    this.maybeCompact();
+    this.host.onRoleMaybeChanged(this);
+    this.process();
+  }
+
+  private apply(entry: Entry): void {
+    this.host.onApplied(this, entry);
+    if (entry.type !== "normal") return;
+    const command = decodeCommand(entry.data);
+    if (command === undefined) return;
+    const result = this.kv.apply(command);
+    if (!result.duplicate) this.host.onWriteApplied(this, command.id, result.swapped);
+  }
+
+  private appliedIndex(): number {
+    return this.raw?.raft.log.applied ?? 0;
+  }
+
+  private serveReads(): void {
+    // Applied moves in advance(); reads wait for the index their ReadState names.
+    const applied = this.appliedIndex();
+    let kept = 0;
+    for (const read of this.readsWaiting) {
+      if (read.index <= applied) this.host.onReadReady(this, read.context);
+      else this.readsWaiting[kept++] = read;
+    }
+    this.readsWaiting.length = kept;
+  }
+
+  private maybeCompact(): void {
+    const raw = this.raw;
+    if (raw === undefined) return;
+    const applied = raw.raft.log.applied;
+    const snapshotIndex = this.storage.snapshot().meta.index;
+    if (applied - snapshotIndex < this.settings.compactEvery || applied > this.storage.lastIndex()) return;
+    this.storage.createSnapshot(applied, raw.confStateAt(applied), this.kv.serialize());
+    const compactTo = applied - this.settings.compactRetain;
+    if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
+  }
+}

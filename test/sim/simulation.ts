@@ -1,0 +1,483 @@
+// One seeded run: real Raft replicas on a simulated network, disk and clock, clients that record a
+// history, and a nemesis that crashes, pauses, partitions, changes membership and moves leadership.
+// Invariants are checked after every event; at the end the cluster heals, must converge, and the
+// history must be linearizable. Everything random comes from the one seed.
+
+import { type Entry, RaftInvariantError, bootstrapEntries as bootstrapEntriesFor, type Message, type NodeId, type Raft, type Ready, SeededRandom } from "../../raft/index.js";
+import { checkHistory } from "../lin/check.js";
+import type { Operation } from "../lin/history.js";
+import { EventQueue } from "./event_queue.js";
+import { HistoryRecorder } from "./history.js";
+import { InvariantChecker, InvariantViolation } from "./invariants.js";
+import { encodeCommand } from "./kv_machine.js";
+import { Nemesis } from "./nemesis.js";
+import { Network } from "./network.js";
+import type { SimOptions } from "./options.js";
+import { type NodeHost, SimNode } from "./sim_node.js";
+
+type SimEvent =
+  | { readonly kind: "tick"; readonly node: SimNode; readonly epoch: number }
+  | { readonly kind: "deliver"; readonly message: Message }
+  | { readonly kind: "persist"; readonly node: SimNode; readonly epoch: number }
+  | { readonly kind: "client"; readonly client: SimClient }
+  | { readonly kind: "timeout"; readonly client: SimClient; readonly requestId: string }
+  | { readonly kind: "snapshotStatus"; readonly from: NodeId; readonly to: NodeId; readonly delivered: boolean }
+  | { readonly kind: "nemesis" }
+  | { readonly kind: "call"; readonly run: () => void };
+
+interface SimClient {
+  readonly id: number;
+  seq: number;
+  guess: NodeId;
+  inFlight: { readonly op: Operation; readonly requestId: string; readonly node: NodeId } | undefined;
+}
+
+export interface SimStats {
+  ok: number;
+  failed: number;
+  unknown: number;
+  leaderElections: number;
+  leaseReads: number;
+  faults: Record<string, number>;
+  events: number;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly violation: string | undefined;
+  readonly trace: readonly string[];
+  readonly traceHash: string;
+  readonly stats: SimStats;
+  readonly history: readonly Operation[];
+}
+
+const KIND_CODES: Record<SimEvent["kind"], number> = { tick: 1, deliver: 2, persist: 3, client: 4, timeout: 5, snapshotStatus: 6, nemesis: 7, call: 8 };
+
+export class Simulation implements NodeHost {
+  readonly queue = new EventQueue<SimEvent>();
+  readonly nodes = new Map<NodeId, SimNode>();
+  readonly network: Network;
+  readonly invariants = new InvariantChecker();
+  readonly history = new HistoryRecorder();
+  readonly trace: string[] = [];
+  readonly random: SeededRandom;
+  readonly stats: SimStats = { ok: 0, failed: 0, unknown: 0, leaderElections: 0, leaseReads: 0, faults: {}, events: 0 };
+  private readonly clients: SimClient[] = [];
+  private readonly pending = new Map<string, { client: SimClient; node: NodeId; key: string }>();
+  private readonly roles = new Map<NodeId, string>();
+  private readonly nemesis: Nemesis;
+  private readonly nodeRandom: SeededRandom;
+  private readonly clientRandom: SeededRandom;
+  private hash = 0x811c9dc5;
+  /** Clients stop starting operations and the nemesis stops once the active phase ends. */
+  active = true;
+
+  constructor(
+    readonly seed: number,
+    readonly options: SimOptions,
+  ) {
+    const root = new SeededRandom(seed);
+    this.random = root.split();
+    this.network = new Network(options.network, root.split());
+    this.nodeRandom = root.split();
+    this.clientRandom = root.split();
+    this.nemesis = new Nemesis(this, root.split());
+  }
+
+  get now(): number {
+    return this.queue.now;
+  }
+
+  run(): SimResult {
+    let violation: string | undefined;
+    try {
+      this.setUp();
+      const activeEnd = this.options.durationTicks * this.options.tickMicros;
+      const end = activeEnd + this.options.quietTicks * this.options.tickMicros;
+      this.queue.at(activeEnd, { kind: "call", run: () => this.endActivePhase() });
+      for (;;) {
+        const next = this.queue.peekTime();
+        if (next === undefined || next > end) break;
+        this.handle(this.queue.pop()!);
+        this.afterEvent();
+      }
+      this.finalChecks();
+    } catch (error) {
+      if (!(error instanceof InvariantViolation || error instanceof RaftInvariantError)) throw error;
+      violation = `${error instanceof RaftInvariantError ? "core assertion: " : ""}${error.message}`;
+      this.log(`VIOLATION ${violation}`);
+    }
+    this.stats.ok = this.history.count("ok");
+    this.stats.failed = this.history.count("fail");
+    this.stats.unknown = this.history.count("unknown");
+    this.stats.leaderElections = this.invariants.leaderElections;
+    return { seed: this.seed, violation, trace: this.trace, traceHash: (this.hash >>> 0).toString(16).padStart(8, "0"), stats: this.stats, history: this.history.operations };
+  }
+
+  log(line: string): void {
+    this.trace.push(`${(this.now / 1000).toFixed(3).padStart(10)}ms ${line}`);
+  }
+
+  countFault(kind: string): void {
+    this.stats.faults[kind] = (this.stats.faults[kind] ?? 0) + 1;
+  }
+
+  // ---- Nodes ------------------------------------------------------------------------------------
+
+  addNode(id: NodeId): SimNode {
+    const drift = this.options.clockDrift;
+    // Clocks mostly sit at the edges of the allowed drift, fast or slow: a slow leader with fast
+    // followers is where a lease breaks.
+    const rate = this.nodeRandom.chance(0.7) ? 1 + (this.nodeRandom.chance(0.5) ? drift : -drift) : 1 + (this.nodeRandom.float() * 2 - 1) * drift;
+    const node = new SimNode(
+      id,
+      this,
+      { raftOptions: this.options.raft, makeRaft: this.options.makeRaft, compactEvery: this.options.compactEvery, compactRetain: this.options.compactRetain },
+      this.nodeRandom.next(),
+      Math.round(this.options.tickMicros / rate),
+    );
+    this.nodes.set(id, node);
+    this.log(`n${id} created, clock rate ${rate.toFixed(3)}`);
+    return node;
+  }
+
+  startNode(node: SimNode): void {
+    node.start();
+    this.scheduleTick(node);
+    node.process();
+  }
+
+  crashNode(node: SimNode): void {
+    node.crash();
+    this.log(`n${node.id} crashed`);
+  }
+
+  pauseNode(node: SimNode): void {
+    node.state = "paused";
+    this.log(`n${node.id} paused`);
+  }
+
+  resumeNode(node: SimNode): void {
+    if (node.state !== "paused") return;
+    node.state = "up";
+    // A woken process first sees how much time passed (the driver ticks from a monotonic clock),
+    // then reads what queued up in its sockets.
+    const missed = node.ticksMissed;
+    node.ticksMissed = 0;
+    for (let i = 0; i < missed; i++) node.raw?.tick();
+    this.log(`n${node.id} resumed after ${missed} ticks`);
+    const inbox = node.pausedInbox.splice(0);
+    for (const run of inbox) {
+      if (node.state !== "up") break;
+      run();
+    }
+    node.process();
+  }
+
+  private scheduleTick(node: SimNode): void {
+    this.queue.after(node.tickPeriod, { kind: "tick", node, epoch: node.epoch });
+  }
+
+  runningRafts(): Raft[] {
+    const rafts: Raft[] = [];
+    for (const node of this.nodes.values()) if (node.raft !== undefined) rafts.push(node.raft);
+    return rafts;
+  }
+
+  /** The leader with the highest term among running nodes, if any. */
+  leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    for (const node of this.nodes.values()) {
+      const r = node.raft;
+      if (node.state === "up" && r?.role === "leader" && (best === undefined || r.term > best.raft!.term)) best = node;
+    }
+    return best;
+  }
+
+  // ---- NodeHost ---------------------------------------------------------------------------------
+
+  send(from: SimNode, ready: Ready, which: "messages" | "persistedMessages"): void {
+    for (const message of ready[which]) {
+      const delays = this.nodes.has(message.to) ? this.network.deliveries(message.from, message.to) : [];
+      if (delays.length === 0 && message.type === "snap") {
+        // The transport notices a snapshot it could not deliver and tells Raft (reportSnapshot).
+        this.queue.after(3 * this.options.tickMicros, { kind: "snapshotStatus", from: from.id, to: message.to, delivered: false });
+      }
+      for (const delay of delays) this.queue.after(delay, { kind: "deliver", message });
+    }
+  }
+
+  schedulePersist(node: SimNode, epoch: number, sync: boolean): void {
+    const { diskMicrosMin: min, diskMicrosMax: max } = this.options;
+    const delay = sync ? min + this.random.int(max - min + 1) : this.random.int(min + 1);
+    this.queue.after(delay, { kind: "persist", node, epoch });
+  }
+
+  onApplied(node: SimNode, entry: Entry): void {
+    this.invariants.onApplied(node.id, entry);
+  }
+
+  onWriteApplied(node: SimNode, requestId: string, swapped: boolean): void {
+    const waiting = this.pending.get(requestId);
+    if (waiting === undefined || waiting.node !== node.id) return;
+    this.finish(waiting.client, requestId, { swapped });
+  }
+
+  onReadReady(node: SimNode, context: string): void {
+    const waiting = this.pending.get(context);
+    if (waiting === undefined || waiting.node !== node.id) return;
+    this.finish(waiting.client, context, { value: node.kv.get(waiting.key) });
+  }
+
+  onRoleMaybeChanged(node: SimNode): void {
+    const r = node.raft;
+    if (r === undefined) return;
+    const role = `${r.role} term ${r.term}${r.role === "follower" && r.lead !== 0 ? ` lead n${r.lead}` : ""}`;
+    if (this.roles.get(node.id) === role) return;
+    this.roles.set(node.id, role);
+    if (r.role === "leader" || r.role === "candidate") this.log(`n${node.id} ${role}`);
+  }
+
+  // ---- Events -----------------------------------------------------------------------------------
+
+  private handle(event: SimEvent): void {
+    this.stats.events++;
+    this.mix(KIND_CODES[event.kind]);
+    this.mix(this.now);
+    switch (event.kind) {
+      case "tick": {
+        const { node } = event;
+        if (event.epoch !== node.epoch || node.state === "crashed" || node.state === "retired") return;
+        this.mix(node.id);
+        if (node.state === "paused") node.ticksMissed++;
+        else {
+          node.raw!.tick();
+          node.process();
+        }
+        this.scheduleTick(node);
+        return;
+      }
+      case "deliver": {
+        const m = event.message;
+        this.mix(m.from * 64 + m.to);
+        const node = this.nodes.get(m.to);
+        if (node === undefined || this.network.isBlocked(m.from, m.to) || node.state === "crashed" || node.state === "retired") {
+          if (m.type === "snap") this.queue.after(3 * this.options.tickMicros, { kind: "snapshotStatus", from: m.from, to: m.to, delivered: false });
+          return;
+        }
+        // A real transport streams a snapshot and learns when the stream finished.
+        if (m.type === "snap") this.queue.after(this.options.network.delayMax, { kind: "snapshotStatus", from: m.from, to: m.to, delivered: true });
+        const deliver = (): void => {
+          node.raw!.step(m);
+          node.process();
+        };
+        if (node.state === "paused") node.pausedInbox.push(deliver);
+        else deliver();
+        return;
+      }
+      case "persist": {
+        const { node } = event;
+        this.mix(node.id);
+        if (node.state === "paused") node.pausedInbox.push(() => node.finishPersist(event.epoch));
+        else node.finishPersist(event.epoch);
+        return;
+      }
+      case "client":
+        this.clientStep(event.client);
+        return;
+      case "timeout": {
+        const { client } = event;
+        if (client.inFlight?.requestId !== event.requestId) return;
+        // The outcome stays unknown: the write may still apply later, or never.
+        this.pending.delete(event.requestId);
+        client.inFlight = undefined;
+        client.guess = 0;
+        this.scheduleClient(client);
+        return;
+      }
+      case "snapshotStatus": {
+        const node = this.nodes.get(event.from);
+        if (node?.state === "up") {
+          node.raw!.reportSnapshot(event.to, event.delivered);
+          node.process();
+        }
+        return;
+      }
+      case "nemesis":
+        if (!this.active) return;
+        this.nemesis.act();
+        this.queue.after(this.options.nemesisEveryTicks * this.options.tickMicros * (0.5 + this.random.float()), { kind: "nemesis" });
+        return;
+      case "call":
+        event.run();
+        return;
+    }
+  }
+
+  private afterEvent(): void {
+    const rafts = this.runningRafts();
+    const awake: Raft[] = [];
+    for (const node of this.nodes.values()) if (node.state === "up" && node.raft !== undefined) awake.push(node.raft);
+    this.invariants.afterEvent(rafts, awake);
+    if (this.stats.events % 2000 === 0) this.invariants.checkLogMatching(rafts);
+  }
+
+  private mix(value: number): void {
+    // FNV-1a over the event stream: two runs of a seed that diverge anywhere get different hashes.
+    let h = this.hash;
+    let v = Math.floor(value) >>> 0;
+    for (let i = 0; i < 4; i++) {
+      h ^= v & 0xff;
+      h = Math.imul(h, 0x01000193);
+      v >>>= 8;
+    }
+    this.hash = h >>> 0;
+  }
+
+  // ---- Set-up, clients and the end ----------------------------------------------------------------
+
+  private setUp(): void {
+    const voters = Array.from({ length: this.options.nodes }, (_, i) => i + 1);
+    for (const id of voters) {
+      const node = this.addNode(id);
+      bootstrap(node, voters);
+      this.startNode(node);
+    }
+    for (let i = 0; i < this.options.clients; i++) {
+      const client: SimClient = { id: i + 1, seq: 0, guess: 0, inFlight: undefined };
+      this.clients.push(client);
+      this.scheduleClient(client);
+    }
+    this.queue.after(this.options.nemesisEveryTicks * this.options.tickMicros, { kind: "nemesis" });
+  }
+
+  private scheduleClient(client: SimClient): void {
+    if (!this.active) return;
+    this.queue.after(this.clientRandom.int(this.options.tickMicros), { kind: "client", client });
+  }
+
+  /** Members that clients may talk to. */
+  members(): SimNode[] {
+    return [...this.nodes.values()].filter((n) => n.state !== "retired");
+  }
+
+  private clientStep(client: SimClient): void {
+    if (!this.active || client.inFlight !== undefined) return;
+    const rnd = this.clientRandom;
+    const key = `k${rnd.int(this.options.keys)}`;
+    const requestId = `c${client.id}-${++client.seq}`;
+    const members = this.members();
+    const guessed = this.nodes.get(client.guess);
+    const node = guessed !== undefined && guessed.state !== "retired" ? guessed : rnd.pick(members);
+    const dice = rnd.float();
+    const call = this.now;
+    let op: Operation;
+    if (dice < 0.35) op = this.history.invoke({ client: client.id, key, kind: "write", call, value: requestId });
+    else if (dice < 0.55) {
+      const expected = rnd.chance(0.3) ? null : `c${rnd.int(this.options.clients) + 1}-${Math.max(1, client.seq - rnd.int(4))}`;
+      op = this.history.invoke({ client: client.id, key, kind: "cas", call, value: requestId, expected });
+    } else op = this.history.invoke({ client: client.id, key, kind: "read", call });
+    client.inFlight = { op, requestId, node: node.id };
+    this.pending.set(requestId, { client, node: node.id, key });
+    this.queue.after(this.options.clientTimeoutTicks * this.options.tickMicros, { kind: "timeout", client, requestId });
+    const submit = (): void => this.submit(client, node, op, requestId);
+    if (node.state === "paused") node.pausedInbox.push(submit);
+    else submit();
+  }
+
+  private submit(client: SimClient, node: SimNode, op: Operation, requestId: string): void {
+    const raw = node.raw;
+    if (client.inFlight?.requestId !== requestId) return;
+    if (raw === undefined || node.state !== "up") {
+      this.refuse(client, requestId); // connection refused: it never reached Raft
+      return;
+    }
+    if (op.kind === "read") {
+      const lease = this.clientRandom.chance(this.options.leaseReadShare);
+      const result = raw.readIndex(requestId, lease);
+      if (result.kind === "dropped") return this.refuse(client, requestId, raw.raft.lead);
+      if (lease && raw.raft.readStates.some((rs) => rs.context === requestId)) {
+        this.stats.leaseReads++;
+        this.invariants.checkLeaseRead(raw.raft, this.runningRafts());
+      }
+    } else {
+      const data =
+        op.kind === "write"
+          ? encodeCommand({ op: "put", id: requestId, key: op.key, value: op.value! })
+          : encodeCommand({ op: "cas", id: requestId, key: op.key, expected: op.expected ?? null, value: op.value! });
+      const result = raw.propose([data]);
+      if (result.kind === "dropped") return this.refuse(client, requestId, raw.raft.lead);
+    }
+    node.process();
+  }
+
+  private refuse(client: SimClient, requestId: string, lead: NodeId = 0): void {
+    const inFlight = client.inFlight;
+    if (inFlight === undefined || inFlight.requestId !== requestId) return;
+    this.history.fail(inFlight.op, this.now);
+    this.pending.delete(requestId);
+    client.inFlight = undefined;
+    client.guess = lead;
+    this.scheduleClient(client);
+  }
+
+  private finish(client: SimClient, requestId: string, result: { value?: string | null; swapped?: boolean }): void {
+    const inFlight = client.inFlight;
+    if (inFlight === undefined || inFlight.requestId !== requestId) return;
+    this.history.complete(inFlight.op, this.now, inFlight.op.kind === "cas" ? { swapped: result.swapped! } : inFlight.op.kind === "read" ? { value: result.value ?? null } : {});
+    this.pending.delete(requestId);
+    client.inFlight = undefined;
+    client.guess = this.nodes.get(inFlight.node)?.raft?.lead ?? 0;
+    this.scheduleClient(client);
+  }
+
+  private endActivePhase(): void {
+    this.active = false;
+    this.log("active phase over: healing everything");
+    this.nemesis.healAll();
+  }
+
+  private finalChecks(): void {
+    const rafts = this.runningRafts();
+    this.invariants.checkLogMatching(rafts);
+    this.checkConvergence();
+    const verdict = checkHistory(this.history.operations);
+    if (verdict.kind === "violation") throw new InvariantViolation(`linearizability on key ${verdict.key}: ${verdict.message}; minimal: ${JSON.stringify(verdict.minimal)}`);
+    if (verdict.kind === "unknown") this.log(`linearizability check gave up: ${verdict.reason}`);
+    this.checkNotVacuous();
+  }
+
+  /** After healing, every member must have applied the same state. */
+  private checkConvergence(): void {
+    const leader = this.leader();
+    if (leader === undefined) throw new InvariantViolation(`liveness: no leader ${this.options.quietTicks} ticks after healing`);
+    const config = leader.raft!.currentConfiguration();
+    const digest = leader.kv.digest();
+    const commit = leader.raft!.log.committed;
+    for (const id of [...config.voters, ...config.learners]) {
+      const node = this.nodes.get(id);
+      const r = node?.raft;
+      if (node === undefined || r === undefined) throw new InvariantViolation(`liveness: member n${id} is not running after healing`);
+      if (r.log.applied < commit || leader.raft!.log.applied < commit) {
+        throw new InvariantViolation(`liveness: n${id} applied ${r.log.applied} of ${commit} committed, ${this.options.quietTicks} ticks after healing`);
+      }
+      if (node.kv.digest() !== digest) throw new InvariantViolation(`replica divergence: n${id}'s state differs from leader n${leader.id}'s at index ${commit}`);
+    }
+  }
+
+  private checkNotVacuous(): void {
+    const ok = this.history.count("ok");
+    if (ok < this.options.minOkOperations) throw new InvariantViolation(`vacuous run: only ${ok} operations succeeded (want ${this.options.minOkOperations})`);
+    for (const kind of this.options.faults) {
+      if ((this.stats.faults[kind] ?? 0) === 0) throw new InvariantViolation(`vacuous run: no ${kind} fault was injected`);
+    }
+    if (this.options.faults.length > 0 && this.invariants.leaderElections < 2) throw new InvariantViolation("vacuous run: leadership never changed");
+  }
+}
+
+/** Writes a new group's first entries to a node's disk, as a real bootstrap does. */
+function bootstrap(node: SimNode, voters: readonly NodeId[]): void {
+  const { entries, hardState } = bootstrapEntriesFor(voters);
+  node.storage.append(entries);
+  node.storage.setHardState(hardState);
+}
