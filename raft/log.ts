@@ -12,8 +12,10 @@ export class RaftLog {
   readonly unstable: UnstableLog;
   /** Invariant: applied <= committed <= lastIndex(). The highest index known to be on a quorum. */
   committed: number;
-  /** The highest index handed to the state machine. */
+  /** The highest index the state machine has applied (acknowledged by advance()). */
   applied: number;
+  /** Invariant: applied <= applying <= committed. The highest index handed out in a Ready. */
+  applying: number;
 
   constructor(storage: LogStorage) {
     this.storage = storage;
@@ -21,6 +23,7 @@ export class RaftLog {
     this.unstable = new UnstableLog(storage.lastIndex() + 1);
     this.committed = first - 1;
     this.applied = first - 1;
+    this.applying = first - 1;
   }
 
   firstIndex(): number {
@@ -115,15 +118,20 @@ export class RaftLog {
     if (index === 0) return;
     assert(index <= this.committed && index >= this.applied, () => `applied ${index} outside [${this.applied}, ${this.committed}]`);
     this.applied = index;
+    this.applying = Math.max(this.applying, index);
   }
 
   hasNextCommittedEntries(): boolean {
-    return this.committed > this.applied && this.applied + 1 >= this.firstIndex();
+    return this.committed > this.applying && this.applying + 1 >= this.firstIndex();
   }
 
-  nextCommittedEntries(maxBytes: number): Entry[] {
+  /** The committed entries not yet handed out; they count as being applied from now on. */
+  takeCommittedEntries(maxBytes: number): Entry[] {
     if (!this.hasNextCommittedEntries()) return [];
-    return this.slice(this.applied + 1, this.committed + 1, maxBytes);
+    const entries = this.slice(this.applying + 1, this.committed + 1, maxBytes);
+    const last = entries[entries.length - 1];
+    if (last !== undefined) this.applying = last.index;
+    return entries;
   }
 
   /** Entries from `lo` to the end, within `maxBytes` (at least one). Throws LogCompactedError below the first index. */

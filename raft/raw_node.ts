@@ -1,5 +1,5 @@
-// The driver's handle on one Raft group. The contract, for every turn of the driver's loop:
-//   1. take `ready()` (only when `hasReady()`; never a second one before `advance()`);
+// The driver's handle on one Raft group. The contract, for every Ready:
+//   1. take `ready()` when `hasReady()`;
 //   2. send `messages` at once: they depend on nothing this Ready persists (the leader's appends and
 //      heartbeats, vote requests), which lets a leader write its log while followers write theirs (§10.2.1);
 //   3. persist `hardState`, `entries` (replacing any conflicting suffix) and `snapshot`, and sync if `mustSync`;
@@ -8,7 +8,9 @@
 //      once the state machine has applied their index;
 //   6. call `advance()`. Only then do the leader's own copy of the entries and a candidate's own vote
 //      count towards a quorum (counting them earlier is etcd-io/etcd#14370).
-// Between ready() and advance() the driver may keep calling tick(), step() and the proposal methods.
+// A driver may pipeline: take further Readies before advancing earlier ones (each holds only what is
+// new since the last one), as long as it persists them, and then advances them, in the order taken.
+// Meanwhile it may keep calling tick(), step() and the proposal methods.
 
 import { assert } from "./assert.js";
 import type { Configuration } from "./membership.js";
@@ -43,9 +45,11 @@ export interface RaftStatus {
 }
 
 export class RawNode {
+  /** The hard state in the last Ready handed out (or the initial one). */
   private prevHardState: HardState;
   private prevSoftState: SoftState;
-  private inFlight: Ready | undefined;
+  /** Readies handed out and not yet advanced, oldest first. */
+  private readonly outstanding: Ready[] = [];
 
   constructor(readonly raft: Raft) {
     this.prevHardState = raft.hardState();
@@ -89,17 +93,22 @@ export class RawNode {
     if (this.raft.role !== "leader" && this.raft.promotable()) this.raft.campaign(this.raft.config.preVote ? "preElection" : "election", false);
   }
 
+  /** How many Readies were handed out and not yet advanced. */
+  outstandingCount(): number {
+    return this.outstanding.length;
+  }
+
   hasReady(): boolean {
-    if (this.inFlight !== undefined) return false;
     const r = this.raft;
     r.flush();
     const hs = r.hardState();
+    const unstable = r.log.unstable;
     return (
       r.msgs.length > 0 ||
       r.msgsAfterPersist.length > 0 ||
       r.readStates.length > 0 ||
-      r.log.unstable.entries.length > 0 ||
-      r.log.unstable.snapshot !== undefined ||
+      unstable.offsetInProgress < unstable.offset + unstable.entries.length ||
+      unstable.snapshotToPersist() !== undefined ||
       r.log.hasNextCommittedEntries() ||
       !sameHardState(hs, this.prevHardState) ||
       r.lead !== this.prevSoftState.lead ||
@@ -108,14 +117,13 @@ export class RawNode {
   }
 
   ready(): Ready {
-    assert(this.inFlight === undefined, "ready() called again before advance()");
     const r = this.raft;
     r.flush();
     const hs = r.hardState();
     const softChanged = r.lead !== this.prevSoftState.lead || r.role !== this.prevSoftState.role;
     const hardChanged = !sameHardState(hs, this.prevHardState);
-    const entries = r.log.unstable.entries.slice();
-    const snapshot = r.log.unstable.snapshot;
+    const entries = r.log.unstable.entriesToPersist();
+    const snapshot = r.log.unstable.snapshotToPersist();
     const ready: Ready = {
       softState: softChanged ? { lead: r.lead, role: r.role } : undefined,
       hardState: hardChanged ? hs : undefined,
@@ -123,25 +131,25 @@ export class RawNode {
       snapshot,
       messages: r.msgs,
       persistedMessages: r.msgsAfterPersist,
-      committedEntries: r.log.nextCommittedEntries(r.config.committedBytesPerReadyMax),
+      committedEntries: snapshot === undefined ? r.log.takeCommittedEntries(r.config.committedBytesPerReadyMax) : [],
       readStates: r.readStates,
       mustSync: entries.length > 0 || snapshot !== undefined || hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote,
     };
     r.msgs = [];
     r.msgsAfterPersist = [];
     r.readStates = [];
+    r.log.unstable.acceptInProgress();
     if (ready.softState !== undefined) this.prevSoftState = ready.softState;
-    this.inFlight = ready;
+    if (ready.hardState !== undefined) this.prevHardState = ready.hardState;
+    this.outstanding.push(ready);
     return ready;
   }
 
-  /** The last Ready is persisted, sent and applied. */
+  /** The oldest outstanding Ready is persisted, sent and applied. */
   advance(): void {
-    const ready = this.inFlight;
-    assert(ready !== undefined, "advance() without a Ready");
-    this.inFlight = undefined;
+    const ready = this.outstanding.shift();
+    assert(ready !== undefined, "advance() without an outstanding Ready");
     const r = this.raft;
-    if (ready.hardState !== undefined) this.prevHardState = ready.hardState;
     if (ready.snapshot !== undefined) {
       r.log.unstable.stableSnapshotTo(ready.snapshot.meta.index);
       r.log.appliedTo(ready.snapshot.meta.index);
