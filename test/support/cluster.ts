@@ -154,6 +154,21 @@ export class TestCluster {
     if (this.raft(id).role !== "leader") throw new Error(`node ${id} did not become leader (it is ${this.raft(id).role})`);
   }
 
+  /**
+   * Makes `id` leader (PreVote must be off) and then cuts everything it sends, so that its first
+   * entry of the term cannot commit.
+   */
+  electCutOff(id: NodeId): void {
+    for (const node of this.nodes.values()) node.raft.leaderContactElapsed = node.raft.config.electionTicks;
+    this.node(id).raw.campaign();
+    this.processReady(id);
+    for (const m of this.queue.splice(0)) this.nodes.get(m.to)?.raw.step(m);
+    for (const other of this.nodes.keys()) if (other !== id) this.processReady(other);
+    for (const other of this.nodes.keys()) if (other !== id) this.cut.add(`${id}>${other}`);
+    this.stabilize();
+    if (this.raft(id).role !== "leader") throw new Error(`node ${id} did not become leader`);
+  }
+
   leader(): TestNode | undefined {
     let best: TestNode | undefined;
     for (const node of this.nodes.values()) {
