@@ -1,6 +1,7 @@
 // Single-server membership changes (thesis §4.1), learners (§4.2.1) and removing the leader (§4.2.2).
 
 import { describe, expect, it } from "vitest";
+import { ChangesConfigBeforeTermCommit } from "../test/sim/broken_variants.js";
 import { TestCluster } from "../test/support/cluster.js";
 
 describe("membership", () => {
@@ -46,6 +47,13 @@ describe("membership", () => {
     expect(refused.kind === "dropped" && refused.message).toMatch(/has not committed an entry of its term/);
     c.heal();
     c.tickAll(2);
+    expect(c.node(1).raw.proposeConfChange({ type: "addLearner", nodeId: 9 }).kind).toBe("appended");
+  });
+
+  it("the same story catches a leader that changes configuration before its first commit", () => {
+    const c = new TestCluster([1, 2, 3], { preVote: false, make: (options) => new ChangesConfigBeforeTermCommit(options) });
+    c.elect(2);
+    c.electCutOff(1);
     expect(c.node(1).raw.proposeConfChange({ type: "addLearner", nodeId: 9 }).kind).toBe("appended");
   });
 

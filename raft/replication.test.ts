@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from "vitest";
 import { TestCluster } from "../test/support/cluster.js";
-import type { MsgApp } from "./index.js";
+import { CommitsEarlierTerms } from "../test/sim/broken_variants.js";
+import type { MsgApp, Raft, RaftOptions } from "./index.js";
 
 describe("replication", () => {
   it("a proposal on the leader is replicated, committed and applied on every replica", () => {
@@ -43,36 +44,40 @@ describe("replication", () => {
     expect(c.raft(1).log.committed).toBe(index);
   });
 
-  it("a leader commits an entry of an earlier term only together with one of its own (Figure 8)", () => {
-    const c = new TestCluster([1, 2, 3], { preVote: false });
+  /** Node 1 leads term 3 with an entry of term 2 that only it had; its messages no longer arrive. */
+  function figure8(make?: (options: RaftOptions) => Raft): { leader: Raft; oldIndex: number; ack: (index: number) => void } {
+    const c = new TestCluster([1, 2, 3], make === undefined ? { preVote: false } : { preVote: false, make });
     c.elect(1);
     c.isolate(1);
     c.propose(1, "old");
     c.stabilize(); // "old" (term 2) is only on node 1
     const oldIndex = c.raft(1).log.lastIndex();
-    // Node 1 wins term 3 with node 2's vote; then nothing it sends gets through.
     c.heal();
     c.isolate(3);
     c.raft(1).becomeFollower(2, 0);
-    c.raft(2).leaderContactElapsed = 100;
-    c.node(1).raw.campaign();
-    c.processReady(1); // the vote request goes out
-    for (const m of c.queue.splice(0)) if (m.to === 2) c.node(2).raw.step(m);
-    c.processReady(2); // node 2 grants its vote
-    c.cut.add("1>2"); // from now on nothing node 1 sends arrives
-    c.stabilize();
-    expect(c.raft(1).role).toBe("leader");
-    expect(c.raft(1).term).toBe(3);
+    c.electCutOff(1);
     const leader = c.raft(1);
+    expect(leader.term).toBe(3);
     expect(leader.log.term(oldIndex)).toBe(2);
     expect(leader.log.term(oldIndex + 1)).toBe(3);
     const ack = (index: number): void =>
       leader.step({ type: "appResp", from: 2, to: 1, term: 3, index, reject: false, rejectHint: 0, logTerm: 0 });
+    return { leader, oldIndex, ack };
+  }
+
+  it("a leader commits an entry of an earlier term only together with one of its own (Figure 8)", () => {
+    const { leader, oldIndex, ack } = figure8();
     // A majority holds the old entry, but counting replicas commits only entries of the current term.
     ack(oldIndex);
     expect(leader.log.committed).toBeLessThan(oldIndex);
     ack(oldIndex + 1);
     expect(leader.log.committed).toBe(oldIndex + 1);
+  });
+
+  it("the same story catches a leader that commits earlier terms by counting", () => {
+    const { leader, oldIndex, ack } = figure8((options) => new CommitsEarlierTerms(options));
+    ack(oldIndex);
+    expect(leader.log.committed).toBe(oldIndex);
   });
 
   it("a follower with a conflicting suffix is repaired, skipping a whole term per round trip", () => {

@@ -3,7 +3,7 @@
 // promote it, remove a voter, possibly the leader) and leadership transfers. Every enabled kind is
 // tried early in a shuffled order, so that no run passes without the faults it was meant to have.
 
-import type { NodeId, SeededRandom } from "../../raft/index.js";
+import type { ConfChange, NodeId, Ready, SeededRandom } from "../../raft/index.js";
 import type { FaultKind } from "./options.js";
 import type { SimNode } from "./sim_node.js";
 import type { Simulation } from "./simulation.js";
@@ -11,6 +11,7 @@ import type { Simulation } from "./simulation.js";
 export class Nemesis {
   private readonly plan: FaultKind[];
   private partitioned = false;
+  private churning = false;
   private nextNodeId: number;
   /** Nodes that were members at some point; one that is no longer is retired. */
   private readonly everMember = new Set<NodeId>();
@@ -50,7 +51,54 @@ export class Nemesis {
         return this.transfer();
       case "clock":
         return this.skewClocks();
+      case "churn":
+        return this.churn();
+      case "lossy":
+        return this.lossy();
     }
+  }
+
+  /** A flaky network for a while: a fifth to two fifths of all messages are lost. */
+  private lossy(): boolean {
+    const sim = this.sim;
+    if (sim.network.extraLossRate > 0) return false;
+    sim.network.extraLossRate = 0.2 + this.random.float() * 0.2;
+    sim.countFault("lossy");
+    sim.log(`network lossy: ${(sim.network.extraLossRate * 100).toFixed(0)}% extra loss`);
+    sim.queue.after(this.ticks(20 + this.random.int(40)), {
+      kind: "call",
+      run: () => {
+        sim.network.extraLossRate = 0;
+        sim.log("network no longer lossy");
+      },
+    });
+    return true;
+  }
+
+  /**
+   * A burst of leader crashes a few ticks apart, each restarted soon after: many short terms whose
+   * leaders leave entries only partly replicated, the ground of the Raft paper's Figure 8.
+   */
+  private churn(): boolean {
+    if (this.churning) return false;
+    this.churning = true;
+    this.sim.countFault("churn");
+    this.sim.log("leader churn begins");
+    let rounds = 4 + this.random.int(10);
+    const next = (): void => {
+      if (!this.sim.active || rounds-- <= 0) {
+        this.churning = false;
+        return;
+      }
+      const leader = this.sim.leader();
+      if (leader !== undefined && this.victim() !== undefined) {
+        this.sim.crashNode(leader);
+        this.sim.queue.after(this.ticks(1 + this.random.int(8)), { kind: "call", run: () => this.restart(leader) });
+      }
+      this.sim.queue.after(this.ticks(2 + this.random.int(14)), { kind: "call", run: next });
+    };
+    next();
+    return true;
   }
 
   /**
@@ -72,14 +120,63 @@ export class Nemesis {
     if (this.random.chance(0.7)) {
       if (this.partitioned) sim.network.heal();
       this.partitioned = false;
-      this.partition("isolateLeader");
+      this.partition(leader.id);
     }
     return true;
+  }
+
+  /**
+   * Membership changes are most dangerous right after a change of leader, when an earlier leader's
+   * change may still be uncommitted: try one then, half the time (the real core refuses it until the
+   * new leader has committed an entry of its term).
+   */
+  onNewLeader(node: SimNode): void {
+    const faults = this.sim.options.faults;
+    if (faults.includes("membership") && this.random.chance(0.5)) {
+      this.sim.queue.after(0, { kind: "call", run: () => node.raft?.role === "leader" && this.changeMembership(node, true) });
+    }
+    // During churn a new leader is often cut off or killed at once: its log then holds entries of
+    // its term that few others have, which it may later try to commit as a leader again.
+    if (this.churning && this.random.chance(0.6)) {
+      const isolate = this.random.chance(0.5);
+      this.sim.queue.after(this.random.int(3_000), {
+        kind: "call",
+        run: () => {
+          if (node.state !== "up" || !this.sim.active) return;
+          if (isolate && !this.partitioned) {
+            this.partition(node.id);
+          } else if (this.victim() !== undefined) {
+            this.sim.crashNode(node);
+            this.sim.queue.after(this.ticks(1 + this.random.int(8)), { kind: "call", run: () => this.restart(node) });
+          }
+        },
+      });
+    }
+  }
+
+  /**
+   * During churn, a leader sometimes dies the moment its commit index moves (FoundationDB's BUGGIFY
+   * idea: faults at interesting points, not only at random times); what it just sent is lost with it.
+   */
+  onReady(node: SimNode, ready: Ready): void {
+    const r = node.raft;
+    if (!this.churning || r?.role !== "leader" || ready.hardState === undefined) return;
+    if (ready.committedEntries.length === 0 || !this.random.chance(0.25) || this.victim() === undefined) return;
+    this.sim.crashNode(node);
+    this.sim.log(`n${node.id} crashed as its commit index moved to ${ready.hardState.commit}`);
+    this.sim.queue.after(this.ticks(1 + this.random.int(8)), { kind: "call", run: () => this.restart(node) });
+  }
+
+  private restart(node: SimNode): void {
+    if (node.state !== "crashed" || !this.sim.active) return;
+    this.sim.startNode(node);
+    this.sim.log(`n${node.id} restarted`);
   }
 
   healAll(): void {
     const sim = this.sim;
     sim.network.heal();
+    sim.network.extraLossRate = 0;
     this.partitioned = false;
     for (const node of sim.nodes.values()) {
       if (node.state === "paused") sim.resumeNode(node);
@@ -112,14 +209,7 @@ export class Nemesis {
     if (node === undefined) return false;
     this.sim.countFault("crash");
     this.sim.crashNode(node);
-    this.sim.queue.after(this.ticks(1 + this.random.int(30)), {
-      kind: "call",
-      run: () => {
-        if (node.state !== "crashed" || !this.sim.active) return;
-        this.sim.startNode(node);
-        this.sim.log(`n${node.id} restarted`);
-      },
-    });
+    this.sim.queue.after(this.ticks(1 + this.random.int(30)), { kind: "call", run: () => this.restart(node) });
     return true;
   }
 
@@ -133,7 +223,8 @@ export class Nemesis {
     return true;
   }
 
-  private partition(forced?: "isolateLeader"): boolean {
+  /** A random partition, or `isolated` cut off from everyone. */
+  private partition(isolated?: NodeId): boolean {
     const sim = this.sim;
     if (this.partitioned) {
       sim.network.heal();
@@ -143,13 +234,13 @@ export class Nemesis {
     }
     const ids = sim.members().map((n) => n.id);
     if (ids.length < 2) return false;
-    const leader = sim.leader()?.id;
+    const leader = isolated ?? sim.leader()?.id;
     const shuffled = [...ids];
     for (let i = shuffled.length - 1; i > 0; i--) {
       const j = this.random.int(i + 1);
       [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
     }
-    const style = forced ?? this.random.pick(["symmetric", "isolateLeader", "oneWay", "bridge"] as const);
+    const style = isolated !== undefined ? "isolateLeader" : this.random.pick(["symmetric", "isolateLeader", "oneWay", "bridge"] as const);
     if (style === "isolateLeader" && leader !== undefined) {
       sim.network.partition([[leader], ids.filter((id) => id !== leader)]);
     } else if (style === "oneWay") {
@@ -171,7 +262,7 @@ export class Nemesis {
     this.partitioned = true;
     sim.countFault("partition");
     sim.log(`partition (${style}): blocked ${sim.network.describe()}`);
-    sim.queue.after(this.ticks(10 + this.random.int(50)), {
+    sim.queue.after(this.ticks(isolated !== undefined ? 2 + this.random.int(15) : 10 + this.random.int(50)), {
       kind: "call",
       run: () => {
         if (!this.partitioned) return;
@@ -183,16 +274,26 @@ export class Nemesis {
     return true;
   }
 
-  private changeMembership(): boolean {
+  /**
+   * One single-server change. `eager` (right after an election) picks any change that moves a
+   * quorum, promoting a learner even before it caught up: that is when two leaders' changes can race.
+   */
+  private changeMembership(chosen?: SimNode, eager = false): boolean {
     const sim = this.sim;
-    const leader = sim.leader();
+    const leader = chosen ?? sim.leader();
     const raw = leader?.raw;
     if (leader === undefined || raw === undefined) return false;
     const config = raw.raft.currentConfiguration();
     for (const id of [...config.voters, ...config.learners]) this.everMember.add(id);
     const learner = config.learners[0];
     let change;
-    if (learner !== undefined) {
+    if (eager) {
+      const options: ConfChange[] = [];
+      if (learner !== undefined) options.push({ type: "addVoter", nodeId: learner });
+      if (config.voters.length > 3) options.push({ type: "removeNode", nodeId: this.random.pick(config.voters) });
+      if (options.length === 0) return false;
+      change = this.random.pick(options);
+    } else if (learner !== undefined) {
       const match = raw.status().matches.get(learner) ?? 0;
       // Promote a learner that caught up; one that did not may be given up on.
       if (match + 5 >= raw.raft.log.committed) change = { type: "addVoter", nodeId: learner } as const;

@@ -17,6 +17,8 @@ export interface NetworkProfile {
 
 export class Network {
   private readonly blocked = new Set<string>();
+  /** Loss on top of the profile's, while a flaky-network fault lasts. */
+  extraLossRate = 0;
 
   constructor(
     readonly profile: NetworkProfile,
@@ -29,7 +31,7 @@ export class Network {
 
   /** The arrival delays of the copies of one message: none if it is lost. */
   deliveries(from: NodeId, to: NodeId): number[] {
-    if (this.isBlocked(from, to) || this.random.chance(this.profile.lossRate)) return [];
+    if (this.isBlocked(from, to) || this.random.chance(this.profile.lossRate + this.extraLossRate)) return [];
     const copies = this.random.chance(this.profile.duplicateRate) ? 2 : 1;
     const delays: number[] = [];
     for (let i = 0; i < copies; i++) {

@@ -4,8 +4,8 @@ import { Raft, type RaftOptions } from "../../raft/index.js";
 import type { NetworkProfile } from "./network.js";
 import type { RaftFactory } from "./sim_node.js";
 
-export type FaultKind = "crash" | "pause" | "partition" | "membership" | "transfer" | "clock";
-export const ALL_FAULTS: readonly FaultKind[] = ["crash", "pause", "partition", "membership", "transfer", "clock"];
+export type FaultKind = "crash" | "pause" | "partition" | "membership" | "transfer" | "clock" | "churn" | "lossy";
+export const ALL_FAULTS: readonly FaultKind[] = ["crash", "pause", "partition", "membership", "transfer", "clock", "churn", "lossy"];
 
 export interface SimOptions {
   readonly nodes: number;
@@ -21,7 +21,11 @@ export interface SimOptions {
   readonly faults: readonly FaultKind[];
   readonly nemesisEveryTicks: number;
   readonly network: NetworkProfile;
+  /** A crash loses the messages sent this long before it (the transport's send queue). */
+  readonly sendFlushMicros: number;
   readonly diskMicrosMin: number;
+  /** Share of nodes whose disk syncs 8 times slower. */
+  readonly slowDiskShare: number;
   readonly diskMicrosMax: number;
   readonly clientTimeoutTicks: number;
   /** Share of reads that ask for the lease (the rest use ReadIndex). */
@@ -30,6 +34,8 @@ export interface SimOptions {
   readonly makeRaft: RaftFactory;
   readonly compactEvery: number;
   readonly compactRetain: number;
+  /** Readies a node may have on its disk queue at once; undefined picks 1, 2 or 4 per seed. */
+  readonly pipelineDepth: number | undefined;
   /** A run with fewer successful operations than this proves nothing and fails. */
   readonly minOkOperations: number;
 }
@@ -45,13 +51,17 @@ export const defaultSimOptions: SimOptions = {
   faults: ALL_FAULTS,
   nemesisEveryTicks: 25,
   network: { delayMin: 100, delayMax: 2_000, slowRate: 0.02, slowDelayMax: 30_000, lossRate: 0.02, duplicateRate: 0.02 },
+  sendFlushMicros: 1_000,
   diskMicrosMin: 200,
   diskMicrosMax: 4_000,
+  slowDiskShare: 0.25,
   clientTimeoutTicks: 25,
   leaseReadShare: 0.5,
-  raft: { electionTicks: 10, heartbeatTicks: 1, clockDriftTicks: 2, leaseReads: true, appendBytesMax: 4096, inflightMessagesMax: 8 },
+  // appendBytesMax and inflightMessagesMax, when not set, are picked per seed.
+  raft: { electionTicks: 10, heartbeatTicks: 1, clockDriftTicks: 2, leaseReads: true },
   makeRaft: (options) => new Raft(options),
   compactEvery: 40,
   compactRetain: 5,
+  pipelineDepth: undefined,
   minOkOperations: 30,
 };

@@ -16,12 +16,20 @@ export interface SeedsSummary {
   readonly seconds: number;
 }
 
-/** Runs `count` seeds from `from`; stops at the first violation when `stopAtFirst`. */
+/** A broken safety property, as opposed to a run that proved nothing or did not recover. */
+export function isSafetyViolation(violation: string | undefined): boolean {
+  return violation !== undefined && !violation.startsWith("vacuous run") && !violation.startsWith("liveness");
+}
+
+/**
+ * Runs `count` seeds from `from`. With `stopAt`, stops at the first violation ("any") or the first
+ * safety violation ("safety"); `firstFailure` then names that one.
+ */
 export function runSeeds(
   from: number,
   count: number,
   options: Partial<SimOptions> = {},
-  stopAtFirst = false,
+  stopAt: "any" | "safety" | false = false,
   onResult?: (result: SimResult) => void,
 ): SeedsSummary {
   const started = performance.now();
@@ -36,8 +44,9 @@ export function runSeeds(
     onResult?.(result);
     if (result.violation !== undefined) {
       violations.push(result);
-      firstFailure ??= { seed, after: seeds };
-      if (stopAtFirst) break;
+      const counts = stopAt !== "safety" || isSafetyViolation(result.violation);
+      if (counts) firstFailure ??= { seed, after: seeds };
+      if (stopAt !== false && counts) break;
     }
   }
   return { seeds, violations, firstFailure, okOperations, seconds: (performance.now() - started) / 1000 };

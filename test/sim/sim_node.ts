@@ -13,12 +13,14 @@ export type RaftFactory = (options: RaftOptions) => Raft;
 export interface NodeHost {
   readonly now: number;
   send(from: SimNode, ready: Ready, which: "messages" | "persistedMessages"): void;
-  /** Calls `node.finishPersist(epoch)` after a simulated disk latency. */
+  /** Calls `node.finishPersist(epoch)` after a simulated disk latency, after every earlier write of the node. */
   schedulePersist(node: SimNode, epoch: number, sync: boolean): void;
   onApplied(node: SimNode, entry: Entry): void;
   onWriteApplied(node: SimNode, requestId: string, swapped: boolean): void;
   onReadReady(node: SimNode, context: string): void;
   onRoleMaybeChanged(node: SimNode): void;
+  /** A Ready was taken and its first messages sent. */
+  onReady(node: SimNode, ready: Ready): void;
 }
 
 export interface NodeSettings {
@@ -28,6 +30,8 @@ export interface NodeSettings {
   readonly compactEvery: number;
   /** Entries kept behind a snapshot, so that slow followers often but not always avoid one. */
   readonly compactRetain: number;
+  /** Readies the node may have on its disk queue at once (1: strictly one at a time). */
+  readonly pipelineDepth: number;
 }
 
 export class SimNode {
@@ -37,7 +41,10 @@ export class SimNode {
   kv = new KvMachine();
   /** Bumped at every crash: a persist scheduled before it must not land after it. */
   epoch = 0;
-  private inFlight: Ready | undefined;
+  /** When the node last crashed (simulated microseconds). */
+  lastCrashAt = -1;
+  /** Readies handed to the disk, oldest first; their writes complete in this order. */
+  private readonly inFlight: Ready[] = [];
   /** Tick period in simulated microseconds: the base period over this node's clock rate. */
   tickPeriod: number;
   ticksMissed = 0;
@@ -75,7 +82,7 @@ export class SimNode {
     });
     this.raw = new RawNode(raft);
     this.state = "up";
-    this.inFlight = undefined;
+    this.inFlight.length = 0;
     this.readsWaiting.length = 0;
     this.pausedInbox.length = 0;
     this.ticksMissed = 0;
@@ -83,31 +90,35 @@ export class SimNode {
 
   crash(): void {
     this.raw = undefined;
-    this.inFlight = undefined;
+    this.inFlight.length = 0;
     this.readsWaiting.length = 0;
     this.pausedInbox.length = 0;
     this.state = "crashed";
     this.epoch++;
   }
 
-  /** Hands the next Ready to the disk, if there is one and none is in flight. */
+  /** Hands Readies to the disk while there are some and the pipeline has room. */
   process(): void {
     const raw = this.raw;
-    if (this.state !== "up" || raw === undefined || this.inFlight !== undefined || !raw.hasReady()) return;
-    const ready = raw.ready();
-    this.inFlight = ready;
-    if (ready.softState !== undefined) this.host.onRoleMaybeChanged(this);
-    this.host.send(this, ready, "messages");
-    const writes = ready.entries.length > 0 || ready.hardState !== undefined || ready.snapshot !== undefined;
-    if (writes) this.host.schedulePersist(this, this.epoch, ready.mustSync);
-    else this.finishPersist(this.epoch);
+    while (this.state === "up" && raw !== undefined && this.inFlight.length < this.settings.pipelineDepth && raw.hasReady()) {
+      const ready = raw.ready();
+      this.inFlight.push(ready);
+      if (ready.softState !== undefined) this.host.onRoleMaybeChanged(this);
+      this.host.send(this, ready, "messages");
+      this.host.onReady(this, ready);
+      if (this.state !== "up") return;
+      const writes = ready.entries.length > 0 || ready.hardState !== undefined || ready.snapshot !== undefined;
+      if (writes || this.inFlight.length > 1) this.host.schedulePersist(this, this.epoch, ready.mustSync);
+      else this.finishPersist(this.epoch);
+    }
   }
 
-  /** The disk write of the Ready in flight completed: do the rest of the contract. */
+  /** The disk write of the oldest Ready in flight completed: do the rest of the contract. */
   finishPersist(epoch: number): void {
-    const ready = this.inFlight;
     const raw = this.raw;
-    if (epoch !== this.epoch || ready === undefined || raw === undefined) return;
+    if (epoch !== this.epoch || raw === undefined) return;
+    const ready = this.inFlight.shift();
+    if (ready === undefined) return;
     if (ready.snapshot !== undefined) {
       this.storage.applySnapshot(ready.snapshot);
       this.kv = KvMachine.deserialize(ready.snapshot.data);
@@ -117,7 +128,6 @@ export class SimNode {
     this.host.send(this, ready, "persistedMessages");
     for (const entry of ready.committedEntries) this.apply(entry);
     for (const rs of ready.readStates) this.readsWaiting.push(rs);
-    this.inFlight = undefined;
     raw.advance();
     this.serveReads();
     this.maybeCompact();

@@ -17,7 +17,7 @@ import { type NodeHost, SimNode } from "./sim_node.js";
 
 type SimEvent =
   | { readonly kind: "tick"; readonly node: SimNode; readonly epoch: number }
-  | { readonly kind: "deliver"; readonly message: Message }
+  | { readonly kind: "deliver"; readonly message: Message; readonly sentAt: number; readonly senderEpoch: number }
   | { readonly kind: "persist"; readonly node: SimNode; readonly epoch: number }
   | { readonly kind: "client"; readonly client: SimClient }
   | { readonly kind: "timeout"; readonly client: SimClient; readonly requestId: string }
@@ -69,6 +69,12 @@ export class Simulation implements NodeHost {
   private readonly nodeRandom: SeededRandom;
   private readonly clientRandom: SeededRandom;
   private hash = 0x811c9dc5;
+  /** When each node's disk queue drains: writes complete in the order they were issued. */
+  private readonly diskFreeAt = new Map<NodeId, number>();
+  /** Nodes with a degraded disk: their syncs take several times longer, so followers often ack first. */
+  private readonly slowDisks = new Set<NodeId>();
+  /** Per-seed choices of limits that do not affect safety but change the interleavings. */
+  private readonly variety: { appendBytesMax: number; inflightMessagesMax: number; pipelineDepth: number };
   /** Clients stop starting operations and the nemesis stops once the active phase ends. */
   active = true;
 
@@ -82,6 +88,12 @@ export class Simulation implements NodeHost {
     this.nodeRandom = root.split();
     this.clientRandom = root.split();
     this.nemesis = new Nemesis(this, root.split());
+    const pick = root.split();
+    this.variety = {
+      appendBytesMax: options.raft.appendBytesMax ?? pick.pick([1, 512, 4096]),
+      inflightMessagesMax: options.raft.inflightMessagesMax ?? pick.pick([1, 4, 64]),
+      pipelineDepth: options.pipelineDepth ?? pick.pick([1, 2, 4]),
+    };
   }
 
   get now(): number {
@@ -132,12 +144,20 @@ export class Simulation implements NodeHost {
     const node = new SimNode(
       id,
       this,
-      { raftOptions: this.options.raft, makeRaft: this.options.makeRaft, compactEvery: this.options.compactEvery, compactRetain: this.options.compactRetain },
+      {
+        raftOptions: { ...this.options.raft, appendBytesMax: this.variety.appendBytesMax, inflightMessagesMax: this.variety.inflightMessagesMax },
+        makeRaft: this.options.makeRaft,
+        compactEvery: this.options.compactEvery,
+        compactRetain: this.options.compactRetain,
+        pipelineDepth: this.variety.pipelineDepth,
+      },
       this.nodeRandom.next(),
       Math.round(this.options.tickMicros / rate),
     );
     this.nodes.set(id, node);
-    this.log(`n${id} created, clock rate ${rate.toFixed(3)}`);
+    const slowDisk = this.nodeRandom.chance(this.options.slowDiskShare);
+    if (slowDisk) this.slowDisks.add(id);
+    this.log(`n${id} created, clock rate ${rate.toFixed(3)}${slowDisk ? ", slow disk" : ""}`);
     return node;
   }
 
@@ -149,6 +169,7 @@ export class Simulation implements NodeHost {
 
   crashNode(node: SimNode): void {
     node.crash();
+    node.lastCrashAt = this.now;
     this.log(`n${node.id} crashed`);
   }
 
@@ -203,14 +224,16 @@ export class Simulation implements NodeHost {
         // The transport notices a snapshot it could not deliver and tells Raft (reportSnapshot).
         this.queue.after(3 * this.options.tickMicros, { kind: "snapshotStatus", from: from.id, to: message.to, delivered: false });
       }
-      for (const delay of delays) this.queue.after(delay, { kind: "deliver", message });
+      for (const delay of delays) this.queue.after(delay, { kind: "deliver", message, sentAt: this.now, senderEpoch: from.epoch });
     }
   }
 
   schedulePersist(node: SimNode, epoch: number, sync: boolean): void {
     const { diskMicrosMin: min, diskMicrosMax: max } = this.options;
-    const delay = sync ? min + this.random.int(max - min + 1) : this.random.int(min + 1);
-    this.queue.after(delay, { kind: "persist", node, epoch });
+    const delay = (sync ? min + this.random.int(max - min + 1) : this.random.int(min + 1)) * (this.slowDisks.has(node.id) ? 8 : 1);
+    const at = Math.max(this.now, this.diskFreeAt.get(node.id) ?? 0) + delay;
+    this.diskFreeAt.set(node.id, at);
+    this.queue.at(at, { kind: "persist", node, epoch });
   }
 
   onApplied(node: SimNode, entry: Entry): void {
@@ -229,6 +252,10 @@ export class Simulation implements NodeHost {
     this.finish(waiting.client, context, { value: node.kv.get(waiting.key) });
   }
 
+  onReady(node: SimNode, ready: Ready): void {
+    if (this.active) this.nemesis.onReady(node, ready);
+  }
+
   onRoleMaybeChanged(node: SimNode): void {
     const r = node.raft;
     if (r === undefined) return;
@@ -236,6 +263,7 @@ export class Simulation implements NodeHost {
     if (this.roles.get(node.id) === role) return;
     this.roles.set(node.id, role);
     if (r.role === "leader" || r.role === "candidate") this.log(`n${node.id} ${role}`);
+    if (r.role === "leader" && this.active) this.nemesis.onNewLeader(node);
   }
 
   // ---- Events -----------------------------------------------------------------------------------
@@ -261,7 +289,10 @@ export class Simulation implements NodeHost {
         const m = event.message;
         this.mix(m.from * 64 + m.to);
         const node = this.nodes.get(m.to);
-        if (node === undefined || this.network.isBlocked(m.from, m.to) || node.state === "crashed" || node.state === "retired") {
+        const sender = this.nodes.get(m.from);
+        // A process that dies takes its unflushed send queue with it: what it sent just before is lost.
+        const unflushed = sender !== undefined && sender.epoch !== event.senderEpoch && sender.lastCrashAt < event.sentAt + this.options.sendFlushMicros;
+        if (node === undefined || unflushed || this.network.isBlocked(m.from, m.to) || node.state === "crashed" || node.state === "retired") {
           if (m.type === "snap") this.queue.after(3 * this.options.tickMicros, { kind: "snapshotStatus", from: m.from, to: m.to, delivered: false });
           return;
         }
@@ -297,10 +328,13 @@ export class Simulation implements NodeHost {
       }
       case "snapshotStatus": {
         const node = this.nodes.get(event.from);
-        if (node?.state === "up") {
-          node.raw!.reportSnapshot(event.to, event.delivered);
-          node.process();
-        }
+        const report = (): void => {
+          node!.raw?.reportSnapshot(event.to, event.delivered);
+          node!.process();
+        };
+        // A paused process finds the transport's report waiting when it wakes.
+        if (node?.state === "up") report();
+        else if (node?.state === "paused") node.pausedInbox.push(report);
         return;
       }
       case "nemesis":
@@ -337,6 +371,8 @@ export class Simulation implements NodeHost {
   // ---- Set-up, clients and the end ----------------------------------------------------------------
 
   private setUp(): void {
+    const v = this.variety;
+    this.log(`limits: appendBytesMax ${v.appendBytesMax}, inflightMessagesMax ${v.inflightMessagesMax}, pipelineDepth ${v.pipelineDepth}`);
     const voters = Array.from({ length: this.options.nodes }, (_, i) => i + 1);
     for (const id of voters) {
       const node = this.addNode(id);
@@ -457,6 +493,10 @@ export class Simulation implements NodeHost {
     for (const id of [...config.voters, ...config.learners]) {
       const node = this.nodes.get(id);
       const r = node?.raft;
+      if (node?.state === "retired") {
+        // Node ids are never reused, so a removal that a committed configuration made cannot be undone.
+        throw new InvariantViolation(`membership safety: n${id} was removed by a committed configuration, yet leader n${leader.id} counts it as a member`);
+      }
       if (node === undefined || r === undefined) throw new InvariantViolation(`liveness: member n${id} is not running after healing`);
       if (r.log.applied < commit || leader.raft!.log.applied < commit) {
         throw new InvariantViolation(`liveness: n${id} applied ${r.log.applied} of ${commit} committed, ${this.options.quietTicks} ticks after healing`);
