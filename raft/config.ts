@@ -8,7 +8,7 @@ import type { NodeId } from "./types.js";
 export interface RaftConfig {
   readonly id: NodeId;
   readonly storage: LogStorage;
-  /** Election jitter comes from here, never from Math.random. */
+  /** Election jitter comes from here and nowhere else, so a seed replays a run. */
   readonly random: RandomSource;
   /** Ticks without hearing from a leader before a follower campaigns (randomized in [n, 2n)). */
   readonly electionTicks: number;

@@ -4,14 +4,63 @@
 // methods on Raft (maybeCommit, leaseTicks, ...), so that a subclass can replace them.
 
 import { LogCompactedError, SnapshotTemporarilyUnavailableError, entryBytes } from "./storage.js";
-import { isVoter } from "./membership.js";
+import { isMember, isVoter } from "./membership.js";
+import { Progress } from "./progress.js";
+import { leaderPropose } from "./proposal.js";
 import type { Raft } from "./raft.js";
 import { type Entry, type Message, type MsgAppResp, type MsgHeartbeatResp, NONE, type NodeId } from "./types.js";
+
+/** Leader only: one Progress per member, no more; fresh lease acknowledgements after a change. */
+export function syncProgressWithConfiguration(r: Raft): void {
+  const config = r.configs.current();
+  const next = r.log.lastIndex() + 1;
+  for (const id of [...config.voters, ...config.learners]) {
+    const learner = !isVoter(config, id);
+    const pr = r.progress.get(id);
+    if (pr === undefined) {
+      const fresh = new Progress(next, learner, r.config.inflightMessagesMax, r.config.inflightBytesMax);
+      // A new member gets an election timeout to answer before CheckQuorum counts it as silent.
+      fresh.recentActive = true;
+      r.progress.set(id, fresh);
+    } else {
+      pr.isLearner = learner;
+    }
+  }
+  for (const id of [...r.progress.keys()]) {
+    if (!isMember(config, id) && id !== r.id) r.progress.delete(id);
+  }
+  if (r.leadTransferee !== NONE && !isVoter(config, r.leadTransferee)) r.leadTransferee = NONE;
+  r.leaseMinRound = r.reads.lastRound() + 1;
+}
+
+/** Leader only: what follows a new commit index. */
+export function leaderCommitAdvanced(r: Raft): void {
+  if (r.committedEntryInCurrentTerm() && r.readsAwaitingTermCommit.length > 0) {
+    const waiting = r.readsAwaitingTermCommit;
+    r.readsAwaitingTermCommit = [];
+    for (const read of waiting) leaderRead(r, read.context, read.from, read.lease);
+  }
+  releaseConfirmedReads(r);
+  // §4.2.2: a leader that removed itself steps down once the change is committed.
+  const config = r.configs.current();
+  if (!isVoter(config, r.id) && r.configs.currentIndex() <= r.log.committed) {
+    let best: NodeId = NONE;
+    let bestMatch = -1;
+    for (const id of config.voters) {
+      const match = r.progress.get(id)?.match ?? 0;
+      if (match > bestMatch) [best, bestMatch] = [id, match];
+    }
+    if (best !== NONE && bestMatch === r.log.lastIndex()) sendTimeoutNow(r, best);
+    r.appendsWanted = false;
+    bcastAppend(r); // let the others learn the commit index before we fall silent
+    r.becomeFollower(r.term, NONE);
+  }
+}
 
 export function stepLeader(r: Raft, m: Message): void {
   switch (m.type) {
     case "prop":
-      r.leaderPropose(m.entries);
+      leaderPropose(r, m.entries);
       return;
     case "readIndex":
       leaderRead(r, m.context, m.from, m.lease);

@@ -6,16 +6,8 @@
 
 import { assert, unreachable } from "./assert.js";
 import { type RaftConfig, type RaftOptions, resolveConfig } from "./config.js";
-import {
-  bcastAppend,
-  bcastHeartbeat,
-  leaderRead,
-  leaseValid,
-  releaseConfirmedReads,
-  sendTimeoutNow,
-  stepLeader,
-  transferLeadership,
-} from "./leader.js";
+import { stepCandidate, stepFollower } from "./follower.js";
+import { bcastAppend, bcastHeartbeat, leaderCommitAdvanced, leaderRead, leaseValid, stepLeader, syncProgressWithConfiguration, transferLeadership } from "./leader.js";
 import { RaftLog } from "./log.js";
 import {
   type Configuration,
@@ -24,10 +16,10 @@ import {
   decodeConfChange,
   encodeConfChange,
   invalidChangeReason,
-  isMember,
   isVoter,
 } from "./membership.js";
-import { Progress } from "./progress.js";
+import type { Progress } from "./progress.js";
+import { type ProposeResult, type ReadResult, proposeEntries } from "./proposal.js";
 import { committedIndex, quorumSize, voteResult } from "./quorum.js";
 import { ReadIndexTracker } from "./read_only.js";
 import {
@@ -35,9 +27,6 @@ import {
   type Entry,
   type HardState,
   type Message,
-  type MsgApp,
-  type MsgHeartbeat,
-  type MsgSnap,
   type MsgVote,
   NONE,
   type NodeId,
@@ -45,29 +34,6 @@ import {
   type ReadState,
   type Role,
 } from "./types.js";
-
-/**
- * What became of a proposal. The rules, in one place:
- * - on the leader it is appended (unless a transfer is under way or the uncommitted limit is hit);
- * - on a follower that knows the leader it is forwarded, and the caller learns its fate only by
- *   watching for the entry to apply (a forwarded proposal that meets no leader is dropped silently);
- * - without a known leader, or with forwarding disabled, it is dropped at once.
- */
-export type ProposeResult =
-  | { readonly kind: "appended"; readonly firstIndex: number; readonly lastIndex: number; readonly term: number }
-  | { readonly kind: "forwarded"; readonly to: NodeId }
-  | { readonly kind: "dropped"; readonly reason: DropReason; readonly message: string };
-
-export type DropReason =
-  | "noLeader"
-  | "notLeader"
-  | "transferring"
-  | "uncommittedLimit"
-  | "confChangePending"
-  | "invalidConfChange"
-  | "readQueueFull";
-
-export type ReadResult = { readonly kind: "accepted" } | { readonly kind: "dropped"; readonly reason: DropReason; readonly message: string };
 
 const EMPTY = new Uint8Array(0);
 
@@ -187,10 +153,10 @@ export class Raft {
         return;
       case "candidate":
       case "preCandidate":
-        this.stepCandidate(m);
+        stepCandidate(this, m);
         return;
       case "follower":
-        this.stepFollower(m);
+        stepFollower(this, m);
         return;
       default:
         unreachable(this.role);
@@ -198,7 +164,7 @@ export class Raft {
   }
 
   propose(data: readonly Uint8Array[]): ProposeResult {
-    return this.proposeEntries(data.map((d) => ({ type: "normal", data: d })));
+    return proposeEntries(this, data.map((d) => ({ type: "normal", data: d })));
   }
 
   proposeConfChange(change: ConfChange): ProposeResult {
@@ -208,7 +174,7 @@ export class Raft {
       const invalid = invalidChangeReason(this.configs.current(), change);
       if (invalid !== undefined) return { kind: "dropped", reason: "invalidConfChange", message: invalid };
     }
-    return this.proposeEntries([{ type: "confChange", data: encodeConfChange(change) }]);
+    return proposeEntries(this, [{ type: "confChange", data: encodeConfChange(change) }]);
   }
 
   /**
@@ -401,7 +367,7 @@ export class Raft {
     this.lead = this.id;
     this.role = "leader";
     this.leaderContactElapsed = 0;
-    this.syncProgressWithConfiguration();
+    syncProgressWithConfiguration(this);
     const self = this.progress.get(this.id);
     if (self !== undefined) self.maybeUpdate(this.stableLastIndex());
     // §6.4 and §8: an empty entry of the new term lets the leader find out what is committed.
@@ -466,7 +432,7 @@ export class Raft {
     return this.config.checkQuorum && this.leaderContactElapsed < this.config.electionTicks;
   }
 
-  private hup(transfer: boolean): void {
+  hup(transfer: boolean): void {
     if (this.role === "leader" || !this.promotable()) return;
     this.campaign(this.config.preVote && !transfer ? "preElection" : "election", transfer);
   }
@@ -481,7 +447,7 @@ export class Raft {
     }
   }
 
-  private recordVote(from: NodeId, granted: boolean): void {
+  recordVote(from: NodeId, granted: boolean): void {
     if (!this.votes.has(from)) this.votes.set(from, granted);
     this.poll();
   }
@@ -514,155 +480,7 @@ export class Raft {
     }
   }
 
-  private stepCandidate(m: Message): void {
-    switch (m.type) {
-      case "app":
-        this.becomeFollower(m.term, m.from);
-        this.handleAppend(m);
-        return;
-      case "heartbeat":
-        this.becomeFollower(m.term, m.from);
-        this.handleHeartbeat(m);
-        return;
-      case "snap":
-        this.becomeFollower(m.term, m.from);
-        this.handleSnapshot(m);
-        return;
-      case "voteResp":
-      case "preVoteResp":
-        if ((m.type === "voteResp") === (this.role === "candidate")) this.recordVote(m.from, !m.reject);
-        return;
-      default:
-        // Proposals, reads and transfer requests meet no leader here: dropped.
-        return;
-    }
-  }
-
-  private stepFollower(m: Message): void {
-    switch (m.type) {
-      case "app":
-        this.heardFromLeader(m.from);
-        this.handleAppend(m);
-        return;
-      case "heartbeat":
-        this.heardFromLeader(m.from);
-        this.handleHeartbeat(m);
-        return;
-      case "snap":
-        this.heardFromLeader(m.from);
-        this.handleSnapshot(m);
-        return;
-      case "timeoutNow":
-        // §3.10: the leader chose us; campaign now, and voters will not hold their lease against us.
-        this.hup(true);
-        return;
-      case "readIndexResp":
-        this.readStates.push({ index: m.index, context: m.context });
-        return;
-      default:
-        // A forwarded proposal, read or transfer request that reached a follower is dropped: the
-        // leader changed while it travelled, and the asker times it out.
-        return;
-    }
-  }
-
-  private heardFromLeader(from: NodeId): void {
-    this.electionElapsed = 0;
-    this.leaderContactElapsed = 0;
-    this.lead = from;
-  }
-
-  private handleAppend(m: MsgApp): void {
-    const reply = (index: number, reject = false, rejectHint = 0, logTerm = 0): void =>
-      this.sendAfterPersist({ type: "appResp", from: this.id, to: m.from, term: this.term, index, reject, rejectHint, logTerm });
-    if (m.index < this.log.committed) {
-      reply(this.log.committed);
-      return;
-    }
-    if (!this.log.matchTerm(m.index, m.logTerm)) {
-      // Fast backtracking: point the leader at the last index whose term could match its log.
-      const hint = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
-      reply(m.index, true, hint.index, hint.term);
-      return;
-    }
-    const conflict = this.log.findConflict(m.entries);
-    if (conflict !== 0) {
-      assert(conflict > this.log.committed, () => `leader ${m.from} sent an entry at ${conflict} that conflicts with our committed log (${this.log.committed})`);
-      this.appendToLog(m.entries.slice(conflict - m.entries[0]!.index));
-    }
-    const lastNew = m.index + m.entries.length;
-    this.log.commitTo(Math.min(m.commit, lastNew));
-    reply(lastNew);
-  }
-
-  private handleHeartbeat(m: MsgHeartbeat): void {
-    // The leader sends min(commit, our match), so this never runs past our log.
-    this.log.commitTo(m.commit);
-    this.send({ type: "heartbeatResp", from: this.id, to: m.from, term: this.term, round: m.round });
-  }
-
-  private handleSnapshot(m: MsgSnap): void {
-    const { meta } = m.snapshot;
-    if (meta.index <= this.log.committed) {
-      // Old news: we already have all of it.
-    } else if (this.log.matchTerm(meta.index, meta.term)) {
-      // We have the snapshot's last entry: it is committed; keep our log.
-      this.log.commitTo(meta.index);
-    } else {
-      this.log.restore(m.snapshot);
-      this.configs.reset(meta.index, configurationOf(meta.confState));
-    }
-    this.sendAfterPersist({ type: "appResp", from: this.id, to: m.from, term: this.term, index: this.log.lastIndex(), reject: false, rejectHint: 0, logTerm: 0 });
-  }
-
   // ---- Shared helpers ----------------------------------------------------------------------
-
-  private proposeEntries(entries: ProposedEntry[]): ProposeResult {
-    switch (this.role) {
-      case "leader":
-        return this.leaderPropose(entries);
-      case "follower":
-        if (this.lead === NONE) return { kind: "dropped", reason: "noLeader", message: "no leader is known for this group" };
-        if (!this.config.forwardProposals) {
-          return { kind: "dropped", reason: "notLeader", message: `this replica is a follower and forwarding is off; send it to the leader, ${this.lead}` };
-        }
-        this.send({ type: "prop", from: this.id, to: this.lead, term: 0, entries });
-        return { kind: "forwarded", to: this.lead };
-      case "candidate":
-      case "preCandidate":
-        return { kind: "dropped", reason: "noLeader", message: "an election is under way" };
-      default:
-        return unreachable(this.role);
-    }
-  }
-
-  /** The leader's side of a proposal, local or forwarded. */
-  leaderPropose(entries: readonly ProposedEntry[]): ProposeResult {
-    if (this.leadTransferee !== NONE) {
-      return { kind: "dropped", reason: "transferring", message: `leadership is moving to ${this.leadTransferee}; retry with the new leader` };
-    }
-    const changes = entries.filter((e) => e.type === "confChange");
-    if (changes.length > 1) return { kind: "dropped", reason: "invalidConfChange", message: "propose one configuration change at a time" };
-    for (const e of changes) {
-      const blocked = this.confChangeBlockedReason() ?? invalidChangeReason(this.configs.current(), decodeConfChange(e.data));
-      if (blocked !== undefined) return { kind: "dropped", reason: "confChangePending", message: blocked };
-    }
-    if (this.config.uncommittedBytesMax > 0) {
-      let bytes = 0;
-      for (const e of entries) bytes += e.data.byteLength;
-      // Always let one batch through when nothing is pending, so a large entry cannot wedge the group.
-      if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.config.uncommittedBytesMax) {
-        return {
-          kind: "dropped",
-          reason: "uncommittedLimit",
-          message: `${this.uncommittedBytes} bytes are proposed and not yet applied (limit ${this.config.uncommittedBytesMax}); retry after they commit`,
-        };
-      }
-      this.uncommittedBytes += bytes;
-    }
-    const appended = this.appendEntries(entries);
-    return { kind: "appended", firstIndex: appended[0]!.index, lastIndex: appended[appended.length - 1]!.index, term: this.term };
-  }
 
   /** Appends to the log and keeps the configuration history in step with it. */
   appendToLog(entries: readonly Entry[]): void {
@@ -676,54 +494,12 @@ export class Raft {
       if (this.role === "leader") this.pendingConfIndex = e.index;
       changed = true;
     }
-    if (changed && this.role === "leader") this.syncProgressWithConfiguration();
+    if (changed && this.role === "leader") syncProgressWithConfiguration(this);
   }
 
-  /** Leader only: one Progress per member, no more; fresh lease acknowledgements after a change. */
-  syncProgressWithConfiguration(): void {
-    const config = this.configs.current();
-    const next = this.log.lastIndex() + 1;
-    for (const id of [...config.voters, ...config.learners]) {
-      const learner = !isVoter(config, id);
-      const pr = this.progress.get(id);
-      if (pr === undefined) {
-        const fresh = new Progress(next, learner, this.config.inflightMessagesMax, this.config.inflightBytesMax);
-        // A new member gets an election timeout to answer before CheckQuorum counts it as silent.
-        fresh.recentActive = true;
-        this.progress.set(id, fresh);
-      } else {
-        pr.isLearner = learner;
-      }
-    }
-    for (const id of [...this.progress.keys()]) {
-      if (!isMember(config, id) && id !== this.id) this.progress.delete(id);
-    }
-    if (this.leadTransferee !== NONE && !isVoter(config, this.leadTransferee)) this.leadTransferee = NONE;
-    this.leaseMinRound = this.reads.lastRound() + 1;
-  }
-
-  /** Leader only: what follows a new commit index. */
+  /** Leader only: what follows a new commit index (reads that waited, stepping down once removed). */
   onCommitAdvanced(): void {
-    if (this.committedEntryInCurrentTerm() && this.readsAwaitingTermCommit.length > 0) {
-      const waiting = this.readsAwaitingTermCommit;
-      this.readsAwaitingTermCommit = [];
-      for (const r of waiting) leaderRead(this, r.context, r.from, r.lease);
-    }
-    releaseConfirmedReads(this);
-    // §4.2.2: a leader that removed itself steps down once the change is committed.
-    const config = this.configs.current();
-    if (!isVoter(config, this.id) && this.configs.currentIndex() <= this.log.committed) {
-      let best: NodeId = NONE;
-      let bestMatch = -1;
-      for (const id of config.voters) {
-        const match = this.progress.get(id)?.match ?? 0;
-        if (match > bestMatch) [best, bestMatch] = [id, match];
-      }
-      if (best !== NONE && bestMatch === this.log.lastIndex()) sendTimeoutNow(this, best);
-      this.appendsWanted = false;
-      bcastAppend(this); // let the others learn the commit index before we fall silent
-      this.becomeFollower(this.term, NONE);
-    }
+    leaderCommitAdvanced(this);
   }
 
   /** The last index known to be durable here: storage, unless the unstable tail replaced part of it. */

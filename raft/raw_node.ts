@@ -14,7 +14,8 @@
 
 import { assert } from "./assert.js";
 import type { Configuration } from "./membership.js";
-import type { ProposeResult, Raft, ReadResult } from "./raft.js";
+import type { ProposeResult, ReadResult } from "./proposal.js";
+import type { Raft } from "./raft.js";
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Snapshot, SoftState } from "./types.js";
 
 export interface Ready {
