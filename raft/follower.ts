@@ -3,6 +3,7 @@
 // for a candidate, count votes. Acknowledgements wait for persistence (sendAfterPersist).
 
 import { assert } from "./assert.js";
+import { hup, recordVote } from "./election.js";
 import { configurationOf } from "./membership.js";
 import type { Raft } from "./raft.js";
 import type { Message, MsgApp, MsgHeartbeat, MsgSnap, NodeId } from "./types.js";
@@ -23,7 +24,7 @@ export function stepCandidate(r: Raft, m: Message): void {
       return;
     case "voteResp":
     case "preVoteResp":
-      if ((m.type === "voteResp") === (r.role === "candidate")) r.recordVote(m.from, !m.reject);
+      if ((m.type === "voteResp") === (r.role === "candidate")) recordVote(r, m.from, !m.reject);
       return;
     default:
       // Proposals, reads and transfer requests meet no leader here: dropped.
@@ -47,7 +48,7 @@ export function stepFollower(r: Raft, m: Message): void {
       return;
     case "timeoutNow":
       // §3.10: the leader chose us; campaign now, and voters will not hold their lease against us.
-      r.hup(true);
+      hup(r, true);
       return;
     case "readIndexResp":
       r.readStates.push({ index: m.index, context: m.context });

@@ -5,6 +5,7 @@
 
 import { LogCompactedError, SnapshotTemporarilyUnavailableError, entryBytes } from "./storage.js";
 import { isMember, isVoter } from "./membership.js";
+import { quorumSize } from "./quorum.js";
 import { Progress } from "./progress.js";
 import { leaderPropose } from "./proposal.js";
 import type { Raft } from "./raft.js";
@@ -55,6 +56,38 @@ export function leaderCommitAdvanced(r: Raft): void {
     bcastAppend(r); // let the others learn the commit index before we fall silent
     r.becomeFollower(r.term, NONE);
   }
+}
+
+export function tickLeader(r: Raft): void {
+  r.heartbeatElapsed++;
+  r.electionElapsed++;
+  r.leaderContactElapsed = 0;
+  if (r.electionElapsed >= r.config.electionTicks) {
+    r.electionElapsed = 0;
+    if (r.config.checkQuorum && !quorumActive(r)) {
+      // §6.2: we may be the stale side of a partition; stop acting as leader.
+      r.becomeFollower(r.term, NONE);
+      return;
+    }
+    // A transfer that did not finish within an election timeout is abandoned (§3.10).
+    r.leadTransferee = NONE;
+  }
+  if (r.heartbeatElapsed >= r.config.heartbeatTicks) {
+    r.heartbeatElapsed = 0;
+    bcastHeartbeat(r);
+  }
+}
+
+/** Resets every follower's activity flag and says whether a quorum was active since the last check. */
+function quorumActive(r: Raft): boolean {
+  const voters = r.configs.current().voters;
+  let active = 0;
+  for (const id of voters) {
+    const pr = r.progress.get(id);
+    if (id === r.id || pr?.recentActive === true) active++;
+  }
+  for (const [id, pr] of r.progress) pr.recentActive = id === r.id;
+  return active >= quorumSize(voters.length);
 }
 
 export function stepLeader(r: Raft, m: Message): void {

@@ -158,9 +158,6 @@ export class RaftLog {
     return limitBytes(result, maxBytes);
   }
 
-  unstableEntries(): Entry[] {
-    return this.unstable.entries;
-  }
 
   snapshot(): Snapshot {
     return this.unstable.snapshot ?? this.storage.snapshot();

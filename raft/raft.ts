@@ -6,8 +6,9 @@
 
 import { assert, unreachable } from "./assert.js";
 import { type RaftConfig, type RaftOptions, resolveConfig } from "./config.js";
+import { handleVoteRequest, hup, recordVote, stepStale } from "./election.js";
 import { stepCandidate, stepFollower } from "./follower.js";
-import { bcastAppend, bcastHeartbeat, leaderCommitAdvanced, leaderRead, leaseValid, stepLeader, syncProgressWithConfiguration, transferLeadership } from "./leader.js";
+import { bcastAppend, bcastHeartbeat, leaderCommitAdvanced, tickLeader, leaderRead, leaseValid, stepLeader, syncProgressWithConfiguration, transferLeadership } from "./leader.js";
 import { RaftLog } from "./log.js";
 import {
   type Configuration,
@@ -20,7 +21,7 @@ import {
 } from "./membership.js";
 import type { Progress } from "./progress.js";
 import { type ProposeResult, type ReadResult, proposeEntries } from "./proposal.js";
-import { committedIndex, quorumSize, voteResult } from "./quorum.js";
+import { committedIndex } from "./quorum.js";
 import { ReadIndexTracker } from "./read_only.js";
 import {
   type ConfChange,
@@ -109,14 +110,14 @@ export class Raft {
   tick(): void {
     this.ticks++;
     if (this.role === "leader") {
-      this.tickLeader();
+      tickLeader(this);
       return;
     }
     this.electionElapsed++;
     this.leaderContactElapsed++;
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
-      this.hup(false);
+      hup(this, false);
     }
   }
 
@@ -135,14 +136,14 @@ export class Raft {
         this.becomeFollower(m.term, NONE);
       }
     } else if (m.term < this.term && m.term !== 0) {
-      this.stepStale(m);
+      stepStale(this, m);
       return;
     }
 
     switch (m.type) {
       case "vote":
       case "preVote":
-        this.handleVoteRequest(m);
+        handleVoteRequest(this, m);
         return;
       default:
         break;
@@ -228,7 +229,7 @@ export class Raft {
       if (self !== undefined && self.maybeUpdate(index) && this.maybeCommit()) this.appendsWanted = true;
     }
     if (this.role === "candidate" && hardState !== undefined && hardState.term === this.term && hardState.vote === this.id) {
-      this.recordVote(this.id, true);
+      recordVote(this, this.id, true);
     }
   }
 
@@ -320,24 +321,6 @@ export class Raft {
     return entries;
   }
 
-  campaign(kind: "preElection" | "election", transfer: boolean): void {
-    const voters = this.configs.current().voters;
-    if (kind === "preElection") {
-      this.becomePreCandidate();
-      // A pre-vote changes nothing durable, so our own counts at once.
-      this.votes.set(this.id, true);
-    } else {
-      this.becomeCandidate();
-    }
-    const term = kind === "preElection" ? this.term + 1 : this.term;
-    const type = kind === "preElection" ? "preVote" : "vote";
-    for (const to of voters) {
-      if (to === this.id) continue;
-      this.send({ type, from: this.id, to, term, index: this.log.lastIndex(), logTerm: this.log.lastTerm(), transfer });
-    }
-    this.poll();
-  }
-
   // ---- Roles -------------------------------------------------------------------------------
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -396,88 +379,8 @@ export class Raft {
     this.pendingConfIndex = 0;
   }
 
-  private tickLeader(): void {
-    this.heartbeatElapsed++;
-    this.electionElapsed++;
-    this.leaderContactElapsed = 0;
-    if (this.electionElapsed >= this.config.electionTicks) {
-      this.electionElapsed = 0;
-      if (this.config.checkQuorum && !this.quorumActive()) {
-        // §6.2: we may be the stale side of a partition; stop acting as leader.
-        this.becomeFollower(this.term, NONE);
-        return;
-      }
-      // A transfer that did not finish within an election timeout is abandoned (§3.10).
-      this.leadTransferee = NONE;
-    }
-    if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
-      this.heartbeatElapsed = 0;
-      bcastHeartbeat(this);
-    }
-  }
-
-  /** Resets every follower's activity flag and says whether a quorum was active since the last check. */
-  private quorumActive(): boolean {
-    const voters = this.configs.current().voters;
-    let active = 0;
-    for (const id of voters) {
-      const pr = this.progress.get(id);
-      if (id === this.id || pr?.recentActive === true) active++;
-    }
-    for (const [id, pr] of this.progress) pr.recentActive = id === this.id;
-    return active >= quorumSize(voters.length);
-  }
-
   private inLeaderContact(): boolean {
     return this.config.checkQuorum && this.leaderContactElapsed < this.config.electionTicks;
-  }
-
-  hup(transfer: boolean): void {
-    if (this.role === "leader" || !this.promotable()) return;
-    this.campaign(this.config.preVote && !transfer ? "preElection" : "election", transfer);
-  }
-
-  private poll(): void {
-    const result = voteResult(this.configs.current().voters, this.votes);
-    if (result === "won") {
-      if (this.role === "preCandidate") this.campaign("election", false);
-      else if (this.role === "candidate") this.becomeLeader();
-    } else if (result === "lost") {
-      this.becomeFollower(this.term, NONE);
-    }
-  }
-
-  recordVote(from: NodeId, granted: boolean): void {
-    if (!this.votes.has(from)) this.votes.set(from, granted);
-    this.poll();
-  }
-
-  private handleVoteRequest(m: MsgVote): void {
-    const canVote =
-      this.vote === m.from || (this.vote === NONE && this.lead === NONE) || (m.type === "preVote" && m.term > this.term);
-    const granted = canVote && this.candidateLogIsUpToDate(m);
-    if (m.type === "vote") {
-      if (granted) {
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-      // A granted vote must be durable before the candidate may count it.
-      this.sendAfterPersist({ type: "voteResp", from: this.id, to: m.from, term: this.term, reject: !granted });
-    } else {
-      // A granted pre-vote answers in the term the candidate asked about, so that it can count it.
-      this.send({ type: "preVoteResp", from: this.id, to: m.from, term: granted ? m.term : this.term, reject: !granted });
-    }
-  }
-
-  /** A message from an older term. Tell a deposed leader the news; ignore the rest. */
-  private stepStale(m: Message): void {
-    if (m.type === "app" || m.type === "heartbeat") {
-      // Without this, a leader cut off by a partition that also runs PreVote or CheckQuorum would
-      // never learn the new term from us (our pre-votes and votes would not reach it).
-      this.sendAfterPersist({ type: "appResp", from: this.id, to: m.from, term: this.term, index: 0, reject: false, rejectHint: 0, logTerm: 0 });
-    } else if (m.type === "preVote") {
-      this.send({ type: "preVoteResp", from: this.id, to: m.from, term: this.term, reject: true });
-    }
   }
 
   // ---- Shared helpers ----------------------------------------------------------------------

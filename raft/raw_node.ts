@@ -13,6 +13,7 @@
 // Meanwhile it may keep calling tick(), step() and the proposal methods.
 
 import { assert } from "./assert.js";
+import { campaign } from "./election.js";
 import type { Configuration } from "./membership.js";
 import type { ProposeResult, ReadResult } from "./proposal.js";
 import type { Raft } from "./raft.js";
@@ -91,7 +92,7 @@ export class RawNode {
 
   /** Starts an election now (tests and operators; the timer does it otherwise). */
   campaign(): void {
-    if (this.raft.role !== "leader" && this.raft.promotable()) this.raft.campaign(this.raft.config.preVote ? "preElection" : "election", false);
+    if (this.raft.role !== "leader" && this.raft.promotable()) campaign(this.raft, this.raft.config.preVote ? "preElection" : "election", false);
   }
 
   /** How many Readies were handed out and not yet advanced. */

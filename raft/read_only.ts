@@ -74,9 +74,6 @@ export class ReadIndexTracker {
     return n === 0 ? [] : this.pending.splice(0, n);
   }
 
-  pendingCount(): number {
-    return this.pending.length;
-  }
 
   /** Forgets the send times of rounds that no future quorum can pick (older than every voter's ack). */
   private prune(voters: readonly NodeId[], self: NodeId): void {

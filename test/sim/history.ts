@@ -14,18 +14,16 @@ export class HistoryRecorder {
   }
 
   complete(op: Operation, time: number, result: Partial<Pick<Operation, "value" | "swapped">>): void {
-    const done = op as { -readonly [K in keyof Operation]: Operation[K] };
-    done.status = "ok";
-    done.return = time;
-    if (result.value !== undefined) done.value = result.value;
-    if (result.swapped !== undefined) done.swapped = result.swapped;
+    op.status = "ok";
+    op.return = time;
+    if (result.value !== undefined) op.value = result.value;
+    if (result.swapped !== undefined) op.swapped = result.swapped;
   }
 
   /** The operation definitely did not take effect (it was refused before being proposed). */
   fail(op: Operation, time: number): void {
-    const done = op as { -readonly [K in keyof Operation]: Operation[K] };
-    done.status = "fail";
-    done.return = time;
+    op.status = "fail";
+    op.return = time;
   }
 
   count(status: Operation["status"]): number {
