@@ -12,6 +12,9 @@ export class Nemesis {
   private readonly plan: FaultKind[];
   private partitioned = false;
   private churning = false;
+  /** When a leader was last cut off right after proposing a configuration change. */
+  private changeCutOff: { at: number; leader: NodeId } | undefined;
+  private partitionGeneration = 0;
   private nextNodeId: number;
   /** Nodes that were members at some point; one that is no longer is retired. */
   private readonly everMember = new Set<NodeId>();
@@ -135,11 +138,20 @@ export class Nemesis {
     if (faults.includes("membership") && this.random.chance(0.5)) {
       this.sim.queue.after(0, { kind: "call", run: () => node.raft?.role === "leader" && this.changeMembership(node, true) });
     }
+    // While an earlier leader's change may be only in its own log, the network splits anew the
+    // moment a leader is elected: two leaders' changes then race on different sides (Ongaro's bug).
+    const cut = this.changeCutOff;
+    const racing = cut !== undefined && cut.leader !== node.id && this.sim.now - cut.at < this.ticks(60);
+    if (racing && this.random.chance(Number(process.env.Q2 ?? 0.5))) {
+      this.sim.queue.after(0, { kind: "call", run: () => this.sim.active && this.splitLeaders(cut.leader, node.id) });
+    }
     // During churn a new leader is often cut off or killed at once: its log then holds entries of
     // its term that few others have, which it may later try to commit as a leader again.
     if (this.churning && this.random.chance(0.6)) {
       const isolate = this.random.chance(0.5);
-      this.sim.queue.after(this.random.int(3_000), {
+      // Half the time at once: its first appends then never leave, and only it has its term's entry.
+      const delay = this.random.chance(0.5) ? 0 : this.random.int(3_000);
+      this.sim.queue.after(delay, {
         kind: "call",
         run: () => {
           if (node.state !== "up" || !this.sim.active) return;
@@ -164,6 +176,19 @@ export class Nemesis {
     if (ready.committedEntries.length === 0 || !this.random.chance(0.25) || this.victim() === undefined) return;
     this.sim.crashNode(node);
     this.sim.log(`n${node.id} crashed as its commit index moved to ${ready.hardState.commit}`);
+    this.sim.queue.after(this.ticks(1 + this.random.int(8)), { kind: "call", run: () => this.restart(node) });
+  }
+
+  /**
+   * During churn, a leader sometimes dies just after it applied entries and answered their clients,
+   * before what it sent last left its send queue: the moment an acknowledged write is most exposed.
+   */
+  onPersisted(node: SimNode, ready: Ready): void {
+    const r = node.raft;
+    if (!this.churning || r?.role !== "leader" || ready.committedEntries.length === 0) return;
+    if (!this.random.chance(0.5) || this.victim() === undefined) return;
+    this.sim.crashNode(node);
+    this.sim.log(`n${node.id} crashed just after applying up to ${r.log.applied}`);
     this.sim.queue.after(this.ticks(1 + this.random.int(8)), { kind: "call", run: () => this.restart(node) });
   }
 
@@ -223,8 +248,29 @@ export class Nemesis {
     return true;
   }
 
+  /**
+   * Splits the network so that an earlier leader and the new one are on different sides, each with
+   * a random share of the others.
+   */
+  private splitLeaders(earlier: NodeId, current: NodeId): boolean {
+    const sim = this.sim;
+    const others = sim.members().map((n) => n.id).filter((id) => id !== earlier && id !== current);
+    for (let i = others.length - 1; i > 0; i--) {
+      const j = this.random.int(i + 1);
+      [others[i], others[j]] = [others[j]!, others[i]!];
+    }
+    const k = this.random.int(others.length + 1);
+    sim.network.heal();
+    sim.network.partition([[earlier, ...others.slice(0, k)], [current, ...others.slice(k)]]);
+    this.partitioned = true;
+    sim.countFault("partition");
+    sim.log(`partition (leaders split): blocked ${sim.network.describe()}`);
+    this.healLater(10 + this.random.int(40));
+    return true;
+  }
+
   /** A random partition, or `isolated` cut off from everyone. */
-  private partition(isolated?: NodeId): boolean {
+  private partition(isolated?: NodeId, ticks?: number): boolean {
     const sim = this.sim;
     if (this.partitioned) {
       sim.network.heal();
@@ -262,16 +308,23 @@ export class Nemesis {
     this.partitioned = true;
     sim.countFault("partition");
     sim.log(`partition (${style}): blocked ${sim.network.describe()}`);
-    sim.queue.after(this.ticks(isolated !== undefined ? 2 + this.random.int(15) : 10 + this.random.int(50)), {
+    this.healLater(ticks ?? (isolated !== undefined ? 2 + this.random.int(15) : 10 + this.random.int(50)));
+    return true;
+  }
+
+  private healLater(ticks: number): void {
+    const sim = this.sim;
+    const generation = ++this.partitionGeneration;
+    sim.queue.after(this.ticks(ticks), {
       kind: "call",
       run: () => {
-        if (!this.partitioned) return;
+        // A later partition has its own time to heal.
+        if (!this.partitioned || generation !== this.partitionGeneration) return;
         sim.network.heal();
         this.partitioned = false;
         sim.log("network healed");
       },
     });
-    return true;
   }
 
   /**
@@ -313,6 +366,15 @@ export class Nemesis {
     sim.log(`membership: n${leader.id} proposes ${change.type} n${change.nodeId}: ${result.kind}${result.kind === "dropped" ? ` (${result.message})` : ""}`);
     if (result.kind === "appended") sim.countFault("membership");
     leader.process();
+    // Sometimes a leader is cut off, long enough for an election, the moment it proposed a change of
+    // voters: the change is then only in its log.
+    const changesVoters = change.type === "addVoter" || (change.type === "removeNode" && config.voters.includes(change.nodeId));
+    if (result.kind === "appended" && !eager && changesVoters && this.random.chance(Number(process.env.Q1 ?? 0.4))) {
+      this.changeCutOff = { at: sim.now, leader: leader.id };
+      if (this.partitioned) sim.network.heal();
+      this.partitioned = false;
+      this.partition(leader.id, 20 + this.random.int(20));
+    }
     return result.kind === "appended";
   }
 

@@ -21,6 +21,8 @@ export interface NodeHost {
   onRoleMaybeChanged(node: SimNode): void;
   /** A Ready was taken and its first messages sent. */
   onReady(node: SimNode, ready: Ready): void;
+  /** A Ready's writes are durable, its entries applied and its clients answered. */
+  onPersisted(node: SimNode, ready: Ready): void;
 }
 
 export interface NodeSettings {
@@ -130,6 +132,8 @@ export class SimNode {
     for (const rs of ready.readStates) this.readsWaiting.push(rs);
     raw.advance();
     this.serveReads();
+    this.host.onPersisted(this, ready);
+    if (this.state !== "up") return;
     this.maybeCompact();
     this.host.onRoleMaybeChanged(this);
     this.process();

@@ -256,6 +256,10 @@ export class Simulation implements NodeHost {
     if (this.active) this.nemesis.onReady(node, ready);
   }
 
+  onPersisted(node: SimNode, ready: Ready): void {
+    if (this.active) this.nemesis.onPersisted(node, ready);
+  }
+
   onRoleMaybeChanged(node: SimNode): void {
     const r = node.raft;
     if (r === undefined) return;
