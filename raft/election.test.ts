@@ -89,6 +89,25 @@ describe("elections", () => {
     expect(restarted.vote).toBe(3);
   });
 
+  it("a pre-candidate that answers the leader's heartbeat refuses votes for an election timeout, as the leader counts that answer toward its lease", () => {
+    // Simulator seed 2815 (3,000-seed run): the pre-candidate followed the leader again but kept its
+    // old "last heard from a leader" age, acked the heartbeat, then voted for another candidate
+    // while the leader still read on a lease that counted that ack.
+    const c = new TestCluster([1, 2, 3]);
+    c.elect(1);
+    const voter = c.raft(2);
+    voter.leaderContactElapsed = 100;
+    voter.electionElapsed = 0;
+    c.node(2).raw.campaign();
+    expect(voter.role).toBe("preCandidate");
+    voter.step({ type: "heartbeat", from: 1, to: 2, term: voter.term, commit: 0, round: 7 });
+    expect(voter.role).toBe("follower");
+    expect(voter.msgs.some((m) => m.type === "heartbeatResp" && m.to === 1)).toBe(true);
+    voter.step({ type: "vote", from: 3, to: 2, term: 9, index: 100, logTerm: 9, transfer: false });
+    expect(voter.term).toBe(2);
+    expect(voter.vote).not.toBe(3);
+  });
+
   it("a leader cut off from its quorum steps down after an election timeout (CheckQuorum)", () => {
     const c = new TestCluster([1, 2, 3]);
     c.elect(1);

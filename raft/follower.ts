@@ -11,16 +11,12 @@ import type { Message, MsgApp, MsgHeartbeat, MsgSnap, NodeId } from "./types.js"
 export function stepCandidate(r: Raft, m: Message): void {
   switch (m.type) {
     case "app":
-      r.becomeFollower(m.term, m.from);
-      handleAppend(r, m);
-      return;
     case "heartbeat":
-      r.becomeFollower(m.term, m.from);
-      handleHeartbeat(r, m);
-      return;
     case "snap":
+      // A leader of our term exists: follow it, and hear it as a follower does. The leader counts
+      // our answer toward its lease, so from now on we must refuse votes as its followers do.
       r.becomeFollower(m.term, m.from);
-      handleSnapshot(r, m);
+      stepFollower(r, m);
       return;
     case "voteResp":
     case "preVoteResp":

@@ -31,6 +31,16 @@ describe("the simulator on the real core", () => {
     expect(summary.violations.map((v) => `seed ${v.seed}: ${v.violation}`)).toEqual([]);
   });
 
+  // Seeds that once found a bug in the core, kept so that it stays fixed.
+  const REGRESSIONS: readonly { seed: number; bug: string }[] = [
+    { seed: 2815, bug: "a pre-candidate that followed the leader again voted while the leader's lease counted its ack" },
+  ];
+  for (const { seed, bug } of REGRESSIONS) {
+    it(`passes seed ${seed}, which found ${bug}`, () => {
+      expect(runSeed(seed).violation).toBeUndefined();
+    });
+  }
+
   it("replays a seed with the same trace, byte for byte", () => {
     for (const seed of [3, 17, 101, 4242, 90001]) {
       const first = runSeed(seed);
