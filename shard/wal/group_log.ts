@@ -1,0 +1,112 @@
+// One Raft group's part of the write-ahead log, in memory: where each of its entries lies (segment,
+// record, position), recent entries themselves, its hard state and where its log starts. It answers
+// the Raft core's synchronous log reads; entries evicted from memory are read back from their segment.
+
+import type { Entry, HardState } from "../../raft/index.js";
+import { entryBytes } from "../../raft/index.js";
+
+export interface EntryLocation {
+  readonly segment: number;
+  /** The record that holds the entry, and the entry's position among the record's entries. */
+  readonly offset: number;
+  readonly bytes: number;
+  readonly ordinal: number;
+}
+
+interface Slot {
+  readonly term: number;
+  readonly location: EntryLocation;
+  /** The entry, while it is cached; undefined once evicted (it is then read from its segment). */
+  entry: Entry | undefined;
+}
+
+export class GroupLog {
+  hardState: HardState = { term: 0, vote: 0, commit: 0 };
+  /** Invariant: the log holds exactly the entries first..last; `prevTerm` is the term at first - 1. */
+  first = 1;
+  prevTerm = 0;
+  private readonly slots = new Map<number, Slot>();
+  private lastIndex = 0;
+  /** Entries below this index are not cached. */
+  private cachedFrom = 1;
+  cachedBytes = 0;
+
+  get last(): number {
+    return this.lastIndex;
+  }
+
+  /** Adds entries, first removing any at or after the first one's index (Raft §5.3). */
+  append(entries: readonly Entry[], locations: readonly EntryLocation[]): void {
+    const from = entries[0]?.index;
+    if (from === undefined) return;
+    this.truncateFrom(from);
+    entries.forEach((entry, i) => {
+      // Entries the state machine already made durable are not needed again.
+      if (entry.index < this.first) return;
+      this.slots.set(entry.index, { term: entry.term, location: locations[i]!, entry });
+      this.cachedBytes += entryBytes(entry);
+    });
+    this.lastIndex = Math.max(this.lastIndex, entries[entries.length - 1]!.index);
+    if (from < this.cachedFrom) this.cachedFrom = Math.max(from, this.first);
+  }
+
+  private truncateFrom(index: number): void {
+    for (let i = Math.max(index, this.first); i <= this.lastIndex; i++) this.drop(i);
+    if (index <= this.lastIndex) this.lastIndex = Math.max(index - 1, this.first - 1);
+  }
+
+  private drop(index: number): void {
+    const slot = this.slots.get(index);
+    if (slot?.entry !== undefined) this.cachedBytes -= entryBytes(slot.entry);
+    this.slots.delete(index);
+  }
+
+  /** Forgets entries up to `index`, whose term is `term`. */
+  compact(index: number, term: number): void {
+    if (index < this.first) return;
+    for (let i = this.first; i <= Math.min(index, this.lastIndex); i++) this.drop(i);
+    this.first = index + 1;
+    this.prevTerm = term;
+    this.lastIndex = Math.max(this.lastIndex, index);
+    this.cachedFrom = Math.max(this.cachedFrom, this.first);
+  }
+
+  /** The log restarts after a snapshot at `index`. */
+  resetTo(index: number, term: number): void {
+    for (let i = this.first; i <= this.lastIndex; i++) this.drop(i);
+    this.first = index + 1;
+    this.prevTerm = term;
+    this.lastIndex = index;
+    this.cachedFrom = this.first;
+  }
+
+  /** The term at `index` (first - 1 ... last), or undefined outside that range. */
+  term(index: number): number | undefined {
+    if (index === this.first - 1) return this.prevTerm;
+    return this.slots.get(index)?.term;
+  }
+
+  /** The entry at `index`, if cached, or where to read it. */
+  slot(index: number): { entry: Entry | undefined; location: EntryLocation } | undefined {
+    return this.slots.get(index);
+  }
+
+  /** The first index in first..last without an entry: a hole that recovery must not accept. */
+  firstHole(): number | undefined {
+    for (let i = this.first; i <= this.lastIndex; i++) if (!this.slots.has(i)) return i;
+    return undefined;
+  }
+
+  /** Drops cached entries, oldest first, until the cache is within `bytesMax` or only unwritten ones are left. */
+  evict(bytesMax: number, written: (location: EntryLocation) => boolean): void {
+    while (this.cachedBytes > bytesMax && this.cachedFrom <= this.lastIndex) {
+      const slot = this.slots.get(this.cachedFrom);
+      if (slot?.entry !== undefined) {
+        if (!written(slot.location)) return;
+        this.cachedBytes -= entryBytes(slot.entry);
+        slot.entry = undefined;
+      }
+      this.cachedFrom++;
+    }
+  }
+}
