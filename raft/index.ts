@@ -8,5 +8,5 @@ export type { DropReason, ProposeResult, ReadResult } from "./proposal.js";
 export { Raft } from "./raft.js";
 export { RawNode, type RaftStatus, type Ready } from "./raw_node.js";
 export { type RandomSource, SeededRandom } from "./random.js";
-export { type LogStorage, LogCompactedError, SnapshotTemporarilyUnavailableError, entryBytes, limitBytes } from "./storage.js";
+export { type LogStorage, LogCompactedError, SnapshotTemporarilyUnavailableError, entryBytes } from "./storage.js";
 export * from "./types.js";

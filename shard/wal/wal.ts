@@ -5,7 +5,7 @@
 // `sync()` that covers it resolves. A segment is deleted once every group has compacted past it.
 
 import type { Entry, HardState } from "../../raft/index.js";
-import { limitBytes } from "../../raft/index.js";
+import { entryBytes } from "../../raft/index.js";
 import { WalCorruptionError, WalFatalError } from "./errors.js";
 import { type AppendFile, DiskFileLayer, type FileLayer } from "./file_layer.js";
 import { type EntryLocation, GroupLog } from "./group_log.js";
@@ -185,11 +185,12 @@ export class Wal {
     for (let i = lo; i < hi; i++) {
       const slot = log.slot(i)!;
       const entry = slot.entry ?? this.readEntry(slot.location);
+      bytes += entryBytes(entry);
+      // Like limitBytes: always the first entry, then as many as fit, without reading the rest.
+      if (out.length > 0 && bytes > maxBytes) break;
       out.push(entry);
-      bytes += entry.data.byteLength + 24;
-      if (bytes > maxBytes) break;
     }
-    return limitBytes(out, maxBytes);
+    return out;
   }
 
   private readEntry(location: EntryLocation): Entry {

@@ -96,7 +96,7 @@ export class Nemesis {
       const leader = this.sim.leader();
       if (leader !== undefined && this.victim() !== undefined) {
         this.sim.crashNode(leader);
-        this.sim.queue.after(this.ticks(1 + this.random.int(8)), { kind: "call", run: () => this.restart(leader) });
+        this.restartLater(leader, 8);
       }
       this.sim.queue.after(this.ticks(2 + this.random.int(14)), { kind: "call", run: next });
     };
@@ -159,7 +159,7 @@ export class Nemesis {
             this.partition(node.id);
           } else if (this.victim() !== undefined) {
             this.sim.crashNode(node);
-            this.sim.queue.after(this.ticks(1 + this.random.int(8)), { kind: "call", run: () => this.restart(node) });
+            this.restartLater(node, 8);
           }
         },
       });
@@ -176,7 +176,7 @@ export class Nemesis {
     if (ready.committedEntries.length === 0 || !this.random.chance(0.25) || this.victim() === undefined) return;
     this.sim.crashNode(node);
     this.sim.log(`n${node.id} crashed as its commit index moved to ${ready.hardState.commit}`);
-    this.sim.queue.after(this.ticks(1 + this.random.int(8)), { kind: "call", run: () => this.restart(node) });
+    this.restartLater(node, 8);
   }
 
   /**
@@ -189,7 +189,12 @@ export class Nemesis {
     if (!this.random.chance(0.5) || this.victim() === undefined) return;
     this.sim.crashNode(node);
     this.sim.log(`n${node.id} crashed just after applying up to ${r.log.applied}`);
-    this.sim.queue.after(this.ticks(1 + this.random.int(8)), { kind: "call", run: () => this.restart(node) });
+    this.restartLater(node, 8);
+  }
+
+  /** Restarts a crashed node 1 to `ticksMax` ticks from now. */
+  private restartLater(node: SimNode, ticksMax: number): void {
+    this.sim.queue.after(this.ticks(1 + this.random.int(ticksMax)), { kind: "call", run: () => this.restart(node) });
   }
 
   private restart(node: SimNode): void {
@@ -234,7 +239,7 @@ export class Nemesis {
     if (node === undefined) return false;
     this.sim.countFault("crash");
     this.sim.crashNode(node);
-    this.sim.queue.after(this.ticks(1 + this.random.int(30)), { kind: "call", run: () => this.restart(node) });
+    this.restartLater(node, 30);
     return true;
   }
 
