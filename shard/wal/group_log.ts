@@ -2,7 +2,7 @@
 // record, position), recent entries themselves, its hard state and where its log starts. It answers
 // the Raft core's synchronous log reads; entries evicted from memory are read back from their segment.
 
-import type { Entry, HardState } from "../../raft/index.js";
+import type { ConfState, Entry, HardState } from "../../raft/index.js";
 import { entryBytes } from "../../raft/index.js";
 
 export interface EntryLocation {
@@ -25,6 +25,8 @@ export class GroupLog {
   /** Invariant: the log holds exactly the entries first..last; `prevTerm` is the term at first - 1. */
   first = 1;
   prevTerm = 0;
+  /** The membership at first - 1: where the Raft core starts rebuilding its configuration history. */
+  prevConfState: ConfState = { voters: [], learners: [] };
   private readonly slots = new Map<number, Slot>();
   private lastIndex = 0;
   /** Entries below this index are not cached. */
@@ -61,9 +63,10 @@ export class GroupLog {
     this.slots.delete(index);
   }
 
-  /** Forgets entries up to `index`, whose term is `term`. */
-  compact(index: number, term: number): void {
+  /** Forgets entries up to `index`, whose term is `term` and where the membership is `confState`. */
+  compact(index: number, term: number, confState: ConfState): void {
     if (index < this.first) return;
+    this.prevConfState = confState;
     for (let i = this.first; i <= Math.min(index, this.lastIndex); i++) this.drop(i);
     this.first = index + 1;
     this.prevTerm = term;
@@ -72,7 +75,8 @@ export class GroupLog {
   }
 
   /** The log restarts after a snapshot at `index`. */
-  resetTo(index: number, term: number): void {
+  resetTo(index: number, term: number, confState: ConfState): void {
+    this.prevConfState = confState;
     for (let i = this.first; i <= this.lastIndex; i++) this.drop(i);
     this.first = index + 1;
     this.prevTerm = term;

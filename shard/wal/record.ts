@@ -5,7 +5,7 @@
 // is beyond any shard's life.
 
 import { crc32c } from "@node-rs/crc32";
-import type { Entry, EntryType, HardState } from "../../raft/index.js";
+import type { ConfState, Entry, EntryType, HardState } from "../../raft/index.js";
 
 export type GroupId = number;
 
@@ -13,10 +13,13 @@ export type WalRecord =
   /** Entries of one group; the first may overwrite what the log holds from its index on (Raft §5.3). */
   | { readonly kind: "entries"; readonly group: GroupId; readonly entries: readonly Entry[] }
   | { readonly kind: "hardState"; readonly group: GroupId; readonly hardState: HardState }
-  /** The group's state now comes from a snapshot at `index`: its log restarts after it. */
-  | { readonly kind: "snapshot"; readonly group: GroupId; readonly index: number; readonly term: number }
+  /**
+   * The group's state now comes from a snapshot at `index`: its log restarts after it. The membership
+   * at `index` travels along, because the Raft core rebuilds its configuration history from there.
+   */
+  | { readonly kind: "snapshot"; readonly group: GroupId; readonly index: number; readonly term: number; readonly confState: ConfState }
   /** The state machine made everything up to `index` (of `term`) durable: the log may forget it. */
-  | { readonly kind: "compact"; readonly group: GroupId; readonly index: number; readonly term: number };
+  | { readonly kind: "compact"; readonly group: GroupId; readonly index: number; readonly term: number; readonly confState: ConfState };
 
 export type RecordKind = WalRecord["kind"];
 
@@ -50,6 +53,8 @@ export function encodeRecord(record: WalRecord): Buffer {
     case "compact":
       at = writeU48(buf, at, record.index);
       at = writeU48(buf, at, record.term);
+      at = writeIds(buf, at, record.confState.voters);
+      at = writeIds(buf, at, record.confState.learners);
       break;
   }
   buf.writeUInt32LE(crc32c(buf.subarray(8)), 4);
@@ -67,8 +72,14 @@ function payloadSize(record: WalRecord): number {
       return 4 + 6 + 4 + 6;
     case "snapshot":
     case "compact":
-      return 4 + 6 + 6;
+      return 4 + 6 + 6 + 4 + 4 * record.confState.voters.length + 4 + 4 * record.confState.learners.length;
   }
+}
+
+function writeIds(buf: Buffer, at: number, ids: readonly number[]): number {
+  at = buf.writeUInt32LE(ids.length, at);
+  for (const id of ids) at = buf.writeUInt32LE(id, at);
+  return at;
 }
 
 function writeU48(buf: Buffer, at: number, value: number): number {
@@ -155,7 +166,13 @@ function decodePayload(buf: Buffer, start: number, end: number): WalRecord {
     case "compact": {
       const index = buf.readUIntLE(need(6), 6);
       const term = buf.readUIntLE(need(6), 6);
-      record = { kind, group, index, term };
+      const ids = (): number[] => {
+        const count = buf.readUInt32LE(need(4));
+        if (count * 4 > end - at) throw new Error(`a membership of ${count} members runs past the record's length`);
+        return Array.from({ length: count }, () => buf.readUInt32LE(need(4)));
+      };
+      const voters = ids();
+      record = { kind, group, index, term, confState: { voters, learners: ids() } };
       break;
     }
     case undefined:

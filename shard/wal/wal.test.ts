@@ -114,11 +114,11 @@ describe("the write-ahead log", () => {
     }
     const segments = wal.segmentPaths().length;
     expect(segments).toBeGreaterThan(5);
-    wal.compact(1, 190);
+    wal.compact(1, 190, { voters: [1, 2, 3], learners: [4] });
     await wal.sync();
     // Group 2 still needs its early entries: nothing can go yet.
     expect(wal.segmentPaths().length).toBe(segments);
-    wal.compact(2, 45);
+    wal.compact(2, 45, { voters: [7], learners: [] });
     await wal.sync();
     expect(wal.segmentPaths().length).toBeLessThan(segments / 2);
     expect((await files.list(DIR)).length).toBe(wal.segmentPaths().length);
@@ -127,6 +127,9 @@ describe("the write-ahead log", () => {
     expect(again.group(1)).toMatchObject({ first: 191, prevTerm: 1, last: 200 });
     expect(again.group(1)!.hardState.commit).toBe(200);
     expect(again.group(2)).toMatchObject({ first: 46, prevTerm: 5, last: 50 });
+    // The membership at the compaction point survives in the segment that restates it.
+    expect(again.group(1)!.prevConfState).toEqual({ voters: [1, 2, 3], learners: [4] });
+    expect(again.group(2)!.prevConfState).toEqual({ voters: [7], learners: [] });
     expect(again.entries(1, 191, 201)).toEqual(entries(191, 200, 1, 64));
   });
 
@@ -134,12 +137,13 @@ describe("the write-ahead log", () => {
     const files = new MemoryFiles();
     const wal = await Wal.open({ dir: DIR, files });
     wal.appendEntries(1, entries(1, 10, 1));
-    wal.applySnapshot(1, 50, 4);
+    wal.applySnapshot(1, 50, 4, { voters: [1, 2], learners: [] });
     wal.appendEntries(1, entries(51, 52, 4));
     await wal.sync();
     const again = await Wal.open({ dir: DIR, files: files.crash() });
     expect(again.group(1)).toMatchObject({ first: 51, prevTerm: 4, last: 52 });
     expect(again.group(1)!.term(50)).toBe(4);
+    expect(again.group(1)!.prevConfState).toEqual({ voters: [1, 2], learners: [] });
   });
 
   it("stops for good when an fdatasync fails, and never retries it", async () => {

@@ -4,7 +4,7 @@
 // commit. Nothing may be acknowledged, voted or answered on the strength of a record before the
 // `sync()` that covers it resolves. A segment is deleted once every group has compacted past it.
 
-import type { Entry, HardState } from "../../raft/index.js";
+import type { ConfState, Entry, HardState } from "../../raft/index.js";
 import { entryBytes } from "../../raft/index.js";
 import { WalCorruptionError, WalFatalError } from "./errors.js";
 import { type AppendFile, DiskFileLayer, type FileLayer } from "./file_layer.js";
@@ -146,10 +146,10 @@ export class Wal {
         log.hardState = record.hardState;
         return;
       case "snapshot":
-        log.resetTo(record.index, record.term);
+        log.resetTo(record.index, record.term, record.confState);
         return;
       case "compact":
-        log.compact(record.index, record.term);
+        log.compact(record.index, record.term, record.confState);
         return;
     }
   }
@@ -229,23 +229,23 @@ export class Wal {
     this.groupLog(group).hardState = hardState;
   }
 
-  /** The group installed a snapshot at `index`: its log restarts after it. */
-  applySnapshot(group: GroupId, index: number, term: number): void {
-    this.push({ kind: "snapshot", group, index, term });
-    this.groupLog(group).resetTo(index, term);
+  /** The group installed a snapshot at `index`, with membership `confState`: its log restarts after it. */
+  applySnapshot(group: GroupId, index: number, term: number, confState: ConfState): void {
+    this.push({ kind: "snapshot", group, index, term, confState });
+    this.groupLog(group).resetTo(index, term, confState);
   }
 
   /**
    * The state machine has made everything up to `index` durable: the log may forget it. Call this
    * only after that state is synced, never before: the WAL is the only other copy.
    */
-  compact(group: GroupId, index: number): void {
+  compact(group: GroupId, index: number, confState: ConfState): void {
     const log = this.groupLog(group);
     if (index < log.first) return;
     const term = log.term(index);
     if (term === undefined) throw new RangeError(`group ${group} cannot compact to ${index}: its log ends at ${log.last}`);
-    this.push({ kind: "compact", group, index, term });
-    log.compact(index, term);
+    this.push({ kind: "compact", group, index, term, confState });
+    log.compact(index, term, confState);
   }
 
   private push(record: WalRecord): { segment: Segment; offset: number; bytes: number } {
@@ -267,7 +267,7 @@ export class Wal {
     this.segments.push(segment);
     this.write(segment, SEGMENT_MAGIC);
     for (const [group, log] of this.groupLogs) {
-      this.write(segment, encodeRecord({ kind: "compact", group, index: log.first - 1, term: log.prevTerm }));
+      this.write(segment, encodeRecord({ kind: "compact", group, index: log.first - 1, term: log.prevTerm, confState: log.prevConfState }));
       this.write(segment, encodeRecord({ kind: "hardState", group, hardState: log.hardState }));
     }
     return segment;
