@@ -1,0 +1,147 @@
+// Applying committed entries: decode, execute in a per-command scope, and gather the effects of
+// many entries into few LevelDB batches. Each batch carries the meta (applied index and term, and
+// the rest) of the last entry it fully covers, so the database never holds half an entry; only once
+// a batch is written does the shard publish the new meta and lease table to readers.
+
+import type { ConfState, Entry } from "../../raft/index.js";
+import type { ApplyResult, Command, CommandResponse } from "./command.js";
+import { decodeCommand } from "./command_codec.js";
+import { MvccError, compactedError, futureRevisionError } from "./errors.js";
+import type { KeyLayout } from "./keys.js";
+import type { MvccLimits } from "./limits.js";
+import { type ShardMeta, encodeMeta } from "./meta.js";
+import { CommandScope, type LeaseChange } from "./scope.js";
+import { DbSource, type MvccDb, Overlay } from "./store.js";
+import { applyDeleteRange, applyPut } from "./kv_ops.js";
+import { applyTxn } from "./txn.js";
+import { applyLeaseGrant, applyLeaseRevoke } from "./leases.js";
+import { applyExpireKeys } from "./ttl.js";
+import { applyPurgeTombstones } from "./tombstones.js";
+import { compactEvents, trimEvents } from "./events.js";
+
+/** A batch is written early, at an entry boundary, once its writes weigh this much. */
+export const BATCH_BYTES_MAX = 16 * 1024 * 1024;
+
+export interface ApplyTarget {
+  readonly db: MvccDb;
+  readonly layout: KeyLayout;
+  readonly limits: MvccLimits;
+  /** A batch is written early, at an entry boundary, once its writes weigh this much (BATCH_BYTES_MAX). */
+  readonly batchBytesMax: number;
+  /** The meta as of the last written batch. */
+  readonly meta: ShardMeta;
+  /** Called once a batch is written: readers may now see `meta` and the lease changes. */
+  publish(meta: ShardMeta, leaseChanges: readonly LeaseChange[]): void;
+}
+
+export async function applyEntries(
+  target: ApplyTarget,
+  entries: readonly Entry[],
+  confStateAt: (index: number) => ConfState,
+): Promise<ApplyResult[]> {
+  const batch = new Overlay(new DbSource(target.db));
+  let meta = target.meta;
+  let written = meta;
+  let leaseChanges: LeaseChange[] = [];
+  const results: ApplyResult[] = [];
+  const flush = async (): Promise<void> => {
+    if (meta === written) return;
+    batch.put(target.layout.meta, encodeMeta(meta));
+    await target.db.batch(batch.batchOps());
+    batch.clear();
+    written = meta;
+    target.publish(meta, leaseChanges);
+    leaseChanges = [];
+  };
+  for (const entry of entries) {
+    if (entry.index <= meta.appliedIndex) continue; // replay after a restart: applied already
+    if (entry.index !== meta.appliedIndex + 1) {
+      throw new Error(`Cannot apply entry ${entry.index}: the shard has applied up to ${meta.appliedIndex}, entries must follow without a gap`);
+    }
+    const applied = { appliedIndex: entry.index, appliedTerm: entry.term };
+    if (entry.type === "confChange") {
+      meta = { ...meta, ...applied, confState: confStateAt(entry.index) };
+      results.push({ index: entry.index, requestId: 0n, revision: entry.index, ok: true, response: {} });
+    } else if (entry.data.length === 0) {
+      meta = { ...meta, ...applied }; // a new leader's empty entry
+      results.push({ index: entry.index, requestId: 0n, revision: entry.index, ok: true, response: {} });
+    } else {
+      const outcome = await applyCommandEntry(target, batch, meta, entry);
+      meta = outcome.meta;
+      leaseChanges.push(...outcome.leaseChanges);
+      results.push(outcome.result);
+    }
+    if (batch.bytes > target.batchBytesMax) await flush();
+  }
+  await flush();
+  return results;
+}
+
+interface Outcome {
+  readonly meta: ShardMeta;
+  readonly leaseChanges: readonly LeaseChange[];
+  readonly result: ApplyResult;
+}
+
+async function applyCommandEntry(target: ApplyTarget, batch: Overlay, meta: ShardMeta, entry: Entry): Promise<Outcome> {
+  const index = entry.index;
+  const failedMeta = { ...meta, appliedIndex: index, appliedTerm: entry.term };
+  let command: Command;
+  try {
+    command = decodeCommand(entry.data);
+  } catch (error) {
+    if (!(error instanceof MvccError)) throw error;
+    return { meta: failedMeta, leaseChanges: [], result: { index, requestId: 0n, revision: index, ok: false, error } };
+  }
+  const requestId = command.header.requestId;
+  const nowMs = Math.max(meta.lastNowMs, command.header.nowMs);
+  const scope = new CommandScope(target.layout, target.limits, batch, index, nowMs, meta);
+  try {
+    // A put needs no iteration: it runs without yielding to the event loop.
+    const response = command.op === "put" ? applyPut(scope, command.put) : await execute(scope, command);
+    if (scope.eventCount > target.limits.eventsRetainedMax) await trimEvents(scope);
+    scope.overlay.commitTo(batch);
+    return {
+      meta: {
+        ...failedMeta,
+        compactRevision: scope.compactRevision,
+        eventCount: scope.eventCount,
+        lastNowMs: nowMs,
+      },
+      leaseChanges: scope.leaseChanges,
+      result: { index, requestId, revision: index, ok: true, response },
+    };
+  } catch (error) {
+    if (!(error instanceof MvccError)) throw error;
+    return { meta: failedMeta, leaseChanges: [], result: { index, requestId, revision: index, ok: false, error } };
+  }
+}
+
+async function execute(scope: CommandScope, command: Command): Promise<CommandResponse> {
+  switch (command.op) {
+    case "put":
+      return applyPut(scope, command.put);
+    case "deleteRange":
+      return applyDeleteRange(scope, command.deleteRange);
+    case "txn":
+      return applyTxn(scope, command.txn);
+    case "compact":
+      return applyCompact(scope, command.revision);
+    case "leaseGrant":
+      return applyLeaseGrant(scope, command.id, command.ttlSeconds);
+    case "leaseRevoke":
+      return applyLeaseRevoke(scope, command.id);
+    case "expireKeys":
+      return applyExpireKeys(scope, command.keys);
+    case "purgeTombstones":
+      return applyPurgeTombstones(scope, command.beforeRevision);
+  }
+}
+
+/** etcd's rules (mvcc/kvstore.go): a future revision or one already compacted is refused. */
+async function applyCompact(scope: CommandScope, revision: number): Promise<Record<string, never>> {
+  if (revision > scope.revision) throw futureRevisionError();
+  if (revision <= scope.compactRevision) throw compactedError();
+  await compactEvents(scope, revision);
+  return {};
+}

@@ -1,0 +1,38 @@
+// Everything one command may change while it applies, kept apart until it succeeds: its writes (an
+// overlay over the call's pending batch), its events' sub-revision counter, the shard numbers it
+// moves, and the lease table changes that readers may only see once the batch is written.
+
+import type { KeyLayout } from "./keys.js";
+import type { MvccLimits } from "./limits.js";
+import type { ShardMeta } from "./meta.js";
+import { Overlay } from "./store.js";
+
+/** ttlSeconds undefined: the lease was revoked. */
+export interface LeaseChange {
+  readonly id: bigint;
+  readonly ttlSeconds: number | undefined;
+}
+
+export class CommandScope {
+  readonly overlay: Overlay;
+  /** Orders the events of this revision (etcd's sub-revision). */
+  sub = 0;
+  eventCount: number;
+  compactRevision: number;
+  readonly leaseChanges: LeaseChange[] = [];
+
+  constructor(
+    readonly layout: KeyLayout,
+    readonly limits: MvccLimits,
+    under: Overlay,
+    /** The entry's index: every change this command makes carries it. */
+    readonly revision: number,
+    /** header.nowMs made monotonic: max(header.nowMs, meta.lastNowMs). */
+    readonly nowMs: number,
+    meta: ShardMeta,
+  ) {
+    this.overlay = new Overlay(under);
+    this.eventCount = meta.eventCount;
+    this.compactRevision = meta.compactRevision;
+  }
+}

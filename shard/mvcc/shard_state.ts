@@ -1,0 +1,208 @@
+// One shard replica's state machine over a LevelDB prefix: applies committed entries and answers
+// reads. Only the meta and the lease table are held in memory (a shard of any size is never
+// loaded); both are published only after the batch they describe is written, and multi-key reads
+// pin a LevelDB snapshot and read the meta through it, so a read sees exactly one applied index.
+
+import { crc32c } from "@node-rs/crc32";
+import type { ConfState, Entry } from "../../raft/index.js";
+import type { ApplyResult } from "./command.js";
+import { BATCH_BYTES_MAX, applyEntries } from "./apply.js";
+import { KeyLayout } from "./keys.js";
+import { type MvccLimits, resolveLimits } from "./limits.js";
+import { FRESH_META, type ShardMeta, decodeMeta } from "./meta.js";
+import type { KeyValue, RangeRequest, RangeResponse, WatchEvent } from "./requests.js";
+import type { LeaseChange } from "./scope.js";
+import { DbSource, type MvccDb } from "./store.js";
+import { readRecord, visibleKv } from "./key_store.js";
+import { rangeRead } from "./range.js";
+import { readEvents } from "./events.js";
+import { attachedKeys, readLease, readLeases } from "./leases.js";
+import { expiredKeys } from "./ttl.js";
+import { countTombstonesBefore } from "./tombstones.js";
+
+export interface ShardStateOptions {
+  /** An abstract-level database opened with keyEncoding and valueEncoding 'view'. */
+  readonly db: MvccDb;
+  /** Every key of this shard starts with it; no other shard's prefix may start with it. */
+  readonly prefix: Uint8Array;
+  readonly limits?: Partial<MvccLimits>;
+}
+
+export class ShardState {
+  readonly prefix: Uint8Array;
+  readonly limits: MvccLimits;
+  readonly #db: MvccDb;
+  readonly #layout: KeyLayout;
+  readonly #source: DbSource;
+  /** As of the last written batch. */
+  #meta: ShardMeta;
+  /** Mirror of P 'l': lease id -> granted TTL, as of the last written batch. */
+  readonly #leases: Map<bigint, number>;
+  /** Applies run one after another. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(db: MvccDb, layout: KeyLayout, limits: MvccLimits, meta: ShardMeta, leases: Map<bigint, number>) {
+    this.#db = db;
+    this.#layout = layout;
+    this.prefix = layout.prefix;
+    this.limits = limits;
+    this.#source = new DbSource(db);
+    this.#meta = meta;
+    this.#leases = leases;
+  }
+
+  /** Loads the meta and the lease table; a fresh prefix starts at applied {0, 0}. */
+  static async open(options: ShardStateOptions): Promise<ShardState> {
+    const limits = resolveLimits(options.limits);
+    // getSync refuses a database still opening; open() is a no-op on an open one.
+    if (options.db.status !== "open") await options.db.open();
+    const layout = new KeyLayout(options.prefix);
+    const source = new DbSource(options.db);
+    const metaBytes = source.get(layout.meta);
+    const meta = metaBytes === undefined ? FRESH_META : decodeMeta(metaBytes);
+    const leases = await readLeases(source, layout);
+    return new ShardState(options.db, layout, limits, meta, leases);
+  }
+
+  get applied(): { index: number; term: number } {
+    return { index: this.#meta.appliedIndex, term: this.#meta.appliedTerm };
+  }
+
+  get confState(): ConfState {
+    return this.#meta.confState;
+  }
+
+  /** The shard's revision is its applied index. */
+  get revision(): number {
+    return this.#meta.appliedIndex;
+  }
+
+  get compactRevision(): number {
+    return this.#meta.compactRevision;
+  }
+
+  /**
+   * Applies committed entries in order and resolves once their effects and the applied index are
+   * written. Entries at or below the applied index are skipped; a gap after it is a bug (throws).
+   */
+  apply(entries: readonly Entry[], confStateAt: (index: number) => ConfState): Promise<ApplyResult[]> {
+    this.#assertOpen();
+    const run = this.#tail.then(() =>
+      applyEntries(
+        {
+          db: this.#db,
+          layout: this.#layout,
+          limits: this.limits,
+          batchBytesMax: BATCH_BYTES_MAX,
+          meta: this.#meta,
+          publish: (meta, changes) => this.#publish(meta, changes),
+        },
+        entries,
+        confStateAt,
+      ),
+    );
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A point read without a promise. A key whose TTL passed as of nowMs is absent. */
+  getSync(key: Uint8Array, nowMs: number): KeyValue | undefined {
+    this.#assertOpen();
+    if (key.length === 0) return undefined;
+    return visibleKv(readRecord(this.#source, this.#layout, key), nowMs);
+  }
+
+  /** etcd's Range, plus the revision the answer is as of. */
+  async range(req: RangeRequest, nowMs: number): Promise<RangeResponse & { revision: number }> {
+    return this.#withSnapshot(async (source, meta) => {
+      const view = { revision: meta.appliedIndex, compactRevision: meta.compactRevision, nowMs };
+      const response = await rangeRead(source, this.#layout, req, view);
+      return { ...response, revision: meta.appliedIndex };
+    });
+  }
+
+  /**
+   * Events from fromRevision (inclusive) for keys in [key, rangeEnd), in revision order, at most
+   * `limit` unless the last revision has more (a revision is never split). fromRevision at or
+   * below compactRevision: OUT_OF_RANGE, compacted.
+   */
+  async events(fromRevision: number, key: Uint8Array, rangeEnd: Uint8Array | undefined, limit: number): Promise<WatchEvent[]> {
+    return this.#withSnapshot((source, meta) =>
+      readEvents(source, this.#layout, meta.compactRevision, fromRevision, key, rangeEnd, limit),
+    );
+  }
+
+  async leaseTimeToLive(id: bigint, withKeys: boolean): Promise<{ grantedTtlSeconds: number; keys: Uint8Array[] } | undefined> {
+    return this.#withSnapshot(async (source) => {
+      const grantedTtlSeconds = readLease(source, this.#layout, id);
+      if (grantedTtlSeconds === undefined) return undefined;
+      return { grantedTtlSeconds, keys: withKeys ? await attachedKeys(source, this.#layout, id) : [] };
+    });
+  }
+
+  /** Every lease of this shard, sorted by id. */
+  leases(): { id: bigint; ttlSeconds: number }[] {
+    return [...this.#leases]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([id, ttlSeconds]) => ({ id, ttlSeconds }));
+  }
+
+  /** Keys whose TTL passed as of nowMs, soonest expiry first: what the leader proposes to expire. */
+  async expiredKeys(nowMs: number, limit: number): Promise<Uint8Array[]> {
+    return this.#withSnapshot((source) => expiredKeys(source, this.#layout, nowMs, limit));
+  }
+
+  /** How many tombstones were deleted before `revision`, counted up to `limit`. */
+  async tombstonesBefore(revision: number, limit: number): Promise<number> {
+    return this.#withSnapshot((source) => countTombstonesBefore(source, this.#layout, revision, limit));
+  }
+
+  /**
+   * CRC32C over every key (without the prefix, so a copy under another prefix hashes the same) and
+   * value of the shard, in key order, each framed by its length. Equal at equal applied indexes.
+   */
+  async hash(): Promise<number> {
+    return this.#withSnapshot(async (source) => {
+      let crc = 0;
+      const frame = Buffer.alloc(8);
+      for await (const [key, value] of source.scan(this.#layout.all())) {
+        const relative = key.subarray(this.prefix.length);
+        frame.writeUInt32BE(relative.length, 0);
+        frame.writeUInt32BE(value.length, 4);
+        crc = crc32c(value, crc32c(relative, crc32c(frame, crc)));
+      }
+      return crc;
+    });
+  }
+
+  /** Waits for applies in flight; the database belongs to the caller and stays open. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#tail;
+  }
+
+  #publish(meta: ShardMeta, changes: readonly LeaseChange[]): void {
+    this.#meta = meta;
+    for (const change of changes) {
+      if (change.ttlSeconds === undefined) this.#leases.delete(change.id);
+      else this.#leases.set(change.id, change.ttlSeconds);
+    }
+  }
+
+  async #withSnapshot<T>(read: (source: DbSource, meta: ShardMeta) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const snapshot = this.#db.snapshot();
+    try {
+      const source = new DbSource(this.#db, snapshot);
+      const metaBytes = source.get(this.#layout.meta);
+      return await read(source, metaBytes === undefined ? FRESH_META : decodeMeta(metaBytes));
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error("ShardState is closed");
+  }
+}

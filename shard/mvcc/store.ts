@@ -1,0 +1,172 @@
+// The database as the state machine sees it: point reads that never wait (getSync) and ordered scans,
+// either straight from LevelDB (optionally pinned to a snapshot, for readers) or through an overlay
+// of writes not yet in a batch (for apply, so that an entry sees the entries before it and a txn
+// its own earlier writes). An overlay is discarded to roll a failed command back.
+
+import { type DbRange, bytesToLatin1, compareBytes } from "./keys.js";
+
+export interface MvccSnapshot {
+  close(): Promise<void>;
+}
+
+export interface MvccIterator {
+  nextv(size: number): Promise<[Uint8Array | undefined, Uint8Array | undefined][]>;
+  close(): Promise<void>;
+}
+
+export type MvccBatchOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
+
+export interface MvccIteratorOptions {
+  gte: Uint8Array;
+  lt?: Uint8Array;
+  keys?: boolean;
+  values?: boolean;
+  snapshot?: MvccSnapshot;
+}
+
+/**
+ * What ShardState needs of an abstract-level database opened with keyEncoding and valueEncoding
+ * 'view': classic-level in production, memory-level in tests. Both fit this shape.
+ */
+export interface MvccDb {
+  readonly status: string;
+  open(): Promise<void>;
+  getSync(key: Uint8Array, options: { snapshot?: MvccSnapshot }): Uint8Array | undefined;
+  batch(operations: MvccBatchOp[]): Promise<void>;
+  iterator(options: MvccIteratorOptions): MvccIterator;
+  snapshot(): MvccSnapshot;
+}
+
+export type Entry = readonly [key: Uint8Array, value: Uint8Array];
+
+export interface KvSource {
+  get(key: Uint8Array): Uint8Array | undefined;
+  /** Entries in [gte, lt) in key order; with keysOnly the values are empty. */
+  scan(range: DbRange, keysOnly?: boolean): AsyncGenerator<Entry>;
+}
+
+const EMPTY = new Uint8Array(0);
+const SCAN_CHUNK_ENTRIES = 256;
+
+export class DbSource implements KvSource {
+  private readonly getOptions: { snapshot?: MvccSnapshot };
+
+  constructor(
+    private readonly db: MvccDb,
+    private readonly snapshot?: MvccSnapshot,
+  ) {
+    this.getOptions = snapshot === undefined ? {} : { snapshot };
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.db.getSync(key, this.getOptions);
+  }
+
+  async *scan(range: DbRange, keysOnly = false): AsyncGenerator<Entry> {
+    if (range.lt !== undefined && compareBytes(range.gte, range.lt) >= 0) return;
+    const options: MvccIteratorOptions = { gte: range.gte, values: !keysOnly };
+    if (range.lt !== undefined) options.lt = range.lt;
+    if (this.snapshot !== undefined) options.snapshot = this.snapshot;
+    const iterator = this.db.iterator(options);
+    try {
+      for (;;) {
+        const chunk = await iterator.nextv(SCAN_CHUNK_ENTRIES);
+        if (chunk.length === 0) return;
+        for (const [key, value] of chunk) yield [key!, value ?? EMPTY];
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+}
+
+interface Write {
+  readonly key: Uint8Array;
+  /** null: deleted. */
+  readonly value: Uint8Array | null;
+}
+
+export class Overlay implements KvSource {
+  private readonly writes = new Map<string, Write>();
+  /** Roughly what the writes weigh, to bound a batch. */
+  bytes = 0;
+
+  constructor(private readonly under: KvSource) {}
+
+  get size(): number {
+    return this.writes.size;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.lookup(bytesToLatin1(key), key);
+  }
+
+  private lookup(id: string, key: Uint8Array): Uint8Array | undefined {
+    const write = this.writes.get(id);
+    if (write !== undefined) return write.value ?? undefined;
+    return this.under instanceof Overlay ? this.under.lookup(id, key) : this.under.get(key);
+  }
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.writes.set(bytesToLatin1(key), { key, value });
+    this.bytes += key.length + value.length + 16;
+  }
+
+  del(key: Uint8Array): void {
+    this.writes.set(bytesToLatin1(key), { key, value: null });
+    this.bytes += key.length + 16;
+  }
+
+  /** Moves every write into the overlay below (a command that succeeded). */
+  commitTo(parent: Overlay): void {
+    for (const [id, write] of this.writes) parent.writes.set(id, write);
+    parent.bytes += this.bytes;
+    this.writes.clear();
+    this.bytes = 0;
+  }
+
+  /** The writes as one LevelDB batch; the order does not matter, each key appears once. */
+  batchOps(): MvccBatchOp[] {
+    const ops: MvccBatchOp[] = [];
+    for (const write of this.writes.values()) {
+      ops.push(write.value === null ? { type: "del", key: write.key } : { type: "put", key: write.key, value: write.value });
+    }
+    return ops;
+  }
+
+  clear(): void {
+    this.writes.clear();
+    this.bytes = 0;
+  }
+
+  async *scan(range: DbRange, keysOnly = false): AsyncGenerator<Entry> {
+    const own = this.ownWritesIn(range);
+    let next = 0;
+    for await (const entry of this.under.scan(range, keysOnly)) {
+      let shadowed = false;
+      for (; next < own.length; next++) {
+        const write = own[next]!;
+        const order = compareBytes(write.key, entry[0]);
+        if (order > 0) break;
+        if (order === 0) shadowed = true;
+        if (write.value !== null) yield [write.key, keysOnly ? EMPTY : write.value];
+      }
+      if (!shadowed) yield entry;
+    }
+    for (; next < own.length; next++) {
+      const write = own[next]!;
+      if (write.value !== null) yield [write.key, keysOnly ? EMPTY : write.value];
+    }
+  }
+
+  private ownWritesIn(range: DbRange): Write[] {
+    const own: { id: string; write: Write }[] = [];
+    for (const [id, write] of this.writes) {
+      if (compareBytes(write.key, range.gte) >= 0 && (range.lt === undefined || compareBytes(write.key, range.lt) < 0)) {
+        own.push({ id, write });
+      }
+    }
+    own.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return own.map((entry) => entry.write);
+  }
+}
