@@ -24,6 +24,8 @@ export class MemoryFiles implements FileLayer {
   private readonly dirs = new Set<string>();
   /** When set, the next datasync fails with this error. */
   failNextSync: Error | undefined;
+  /** When set, a datasync takes this long: a power cut can then fall between a write and its sync. */
+  syncDelay: (() => Promise<void>) | undefined;
   syncCount = 0;
 
   async mkdir(dir: string): Promise<void> {
@@ -104,7 +106,9 @@ class MemoryAppendFile implements AppendFile {
       throw failure;
     }
     const file = this.files.get(this.path);
-    file.synced = file.data.length;
+    const length = file.data.length;
+    await this.files.syncDelay?.();
+    file.synced = Math.max(file.synced, Math.min(length, file.data.length));
     this.files.syncCount++;
   }
 

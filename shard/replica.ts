@@ -1,0 +1,189 @@
+// One Raft group's replica on this node: its RawNode, its state machine, the clients waiting on it,
+// and, while it leads, the leader's duties that time drives (lease expiry, keys whose TTL passed,
+// tombstones past their retention). The store drives it through the Ready contract; this file
+// holds what happens after a Ready is durable: apply, answer, advance.
+
+import { type NodeId, Raft, type RaftOptions, RawNode, type Ready, type SoftState, SeededRandom } from "../raft/index.js";
+import { type ApplyResult, type CommandBody, LeaseClock, type ShardState } from "./mvcc/index.js";
+import type { WalLogStorage } from "./raft_log.js";
+import { StoreError } from "./store_error.js";
+import { Waiters } from "./waiters.js";
+
+export type RaftTuning = Omit<RaftOptions, "id" | "storage" | "random" | "applied">;
+
+export interface HousekeepingSettings {
+  /** Ticks between two rounds of the leader's time-driven duties. */
+  readonly intervalTicks: number;
+  /** Keys deleted by one expireKeys entry; leases revoked per round. */
+  readonly expiredKeysPerEntryMax: number;
+  readonly expiredLeasesPerRoundMax: number;
+  /** How long a tombstone is kept after its delete (watchers and follower reads still see the delete). */
+  readonly tombstoneRetentionMs: number;
+}
+
+/** What a replica asks of the store around it. */
+export interface ReplicaHost {
+  nowMs(): number;
+  /** Proposes a command of the leader's own (housekeeping); failures are only logged. */
+  proposeInternal(replica: Replica, body: CommandBody): void;
+}
+
+export class Replica {
+  readonly raw: RawNode;
+  readonly waiters = new Waiters();
+  readonly leaseClock = new LeaseClock();
+  /** Readies taken and not yet advanced. */
+  inFlight = 0;
+  /**
+   * Three ordered lanes per replica: writes made durable (then their acknowledgements sent), committed
+   * entries applied, and Readies advanced once both lanes are done with them.
+   */
+  persistChain: Promise<void> = Promise.resolve();
+  applyChain: Promise<void> = Promise.resolve();
+  chain: Promise<void> = Promise.resolve();
+  /** A snapshot is being installed: no further Ready is taken until it is done. */
+  installing = false;
+  /** Applied since the last checkpoint: the compaction policy's inputs. */
+  entriesSinceCheckpoint = 0;
+  bytesSinceCheckpoint = 0;
+  private readSeq = 0;
+  private ticksSinceHousekeeping = 0;
+  private expiring = false;
+  private readonly revoking = new Set<bigint>();
+  /** (time, revision) samples, oldest first: what revision was current a retention window ago. */
+  private readonly revisionHistory: { atMs: number; revision: number }[] = [];
+
+  constructor(
+    readonly group: number,
+    readonly nodeId: NodeId,
+    public state: ShardState,
+    readonly storage: WalLogStorage,
+    tuning: RaftTuning,
+    seed: number,
+    private readonly host: ReplicaHost,
+    private readonly housekeeping: HousekeepingSettings,
+  ) {
+    this.raw = new RawNode(new Raft({ ...tuning, id: nodeId, storage, random: new SeededRandom(seed), applied: state.applied.index }));
+  }
+
+  /** Tells the log storage, whose snapshots describe the state machine's applied point. */
+  onStateReplaced: (state: ShardState) => void = () => undefined;
+
+  replaceState(state: ShardState): void {
+    this.state = state;
+    this.onStateReplaced(state);
+  }
+
+  get isLeader(): boolean {
+    return this.raw.raft.role === "leader";
+  }
+
+  canTakeReady(pipelineDepth: number): boolean {
+    return !this.installing && this.inFlight < pipelineDepth && this.raw.hasReady();
+  }
+
+  /** Sends this turn's batch of linearizable reads to the core under one context. */
+  askReadIndex(leaseReads: boolean): void {
+    const context = `r${this.readSeq++}`;
+    if (!this.waiters.takeUnsent(context)) return;
+    const result = this.raw.readIndex(context, leaseReads);
+    if (result.kind === "dropped") this.waiters.failAsked(context, StoreError.unavailable(noLeaderMessage(result.reason), result.message));
+  }
+
+  onSoftState(soft: SoftState): void {
+    if (soft.role === "leader") {
+      // etcd's rule: a new leader gives every lease a whole TTL again, so none expires early
+      // because the old leader's clock went with it.
+      this.leaseClock.promote(this.state.leases(), this.host.nowMs());
+    } else {
+      this.leaseClock.demote();
+      this.revoking.clear();
+      this.expiring = false;
+    }
+  }
+
+  /**
+   * Applies a Ready's committed entries and answers their clients. This need not wait for the Ready's
+   * own writes: committed entries are durable on a quorum already (etcd applies them while its WAL
+   * writes too). A state machine that gets ahead of the local log this way is reconciled at restart.
+   */
+  async applyReady(ready: Ready): Promise<void> {
+    if (ready.committedEntries.length === 0) return;
+    const results = await this.state.apply(ready.committedEntries, (index) => this.raw.confStateAt(index));
+    this.afterApply(results);
+    let bytes = 0;
+    for (const entry of ready.committedEntries) bytes += entry.data.byteLength;
+    this.entriesSinceCheckpoint += ready.committedEntries.length;
+    this.bytesSinceCheckpoint += bytes;
+  }
+
+  /** The Ready is durable and applied: advance the core, and serve the reads whose index is reached. */
+  finishReady(ready: Ready): void {
+    for (const rs of ready.readStates) this.waiters.readIndexKnown(rs.context, rs.index);
+    this.raw.advance();
+    this.inFlight--;
+    this.waiters.serveReads(this.state.applied.index);
+  }
+
+  private afterApply(results: readonly ApplyResult[]): void {
+    this.waiters.applied(results);
+    if (!this.isLeader) return;
+    // The leader's lease clock follows what the log decided; revocations are noted where they are
+    // proposed (leaseRevoked), and a new leader reads the whole table again (onSoftState).
+    const now = this.host.nowMs();
+    for (const result of results) {
+      if (result.ok && "ttlSeconds" in result.response && "id" in result.response) {
+        this.leaseClock.granted(result.response.id, result.response.ttlSeconds, now);
+      }
+    }
+  }
+
+  /** A revocation of `id` applied (or the lease was already gone): the clock forgets it. */
+  leaseRevoked(id: bigint): void {
+    this.leaseClock.revoked(id);
+    this.revoking.delete(id);
+  }
+
+  /** One tick of the Raft clock, and every few ticks the leader's duties. */
+  tick(): void {
+    this.raw.tick();
+    this.waiters.expire(this.host.nowMs());
+    if (++this.ticksSinceHousekeeping < this.housekeeping.intervalTicks) return;
+    this.ticksSinceHousekeeping = 0;
+    if (this.isLeader) void this.leaderDuties();
+  }
+
+  private async leaderDuties(): Promise<void> {
+    const now = this.host.nowMs();
+    for (const id of this.leaseClock.expired(now, this.housekeeping.expiredLeasesPerRoundMax)) {
+      if (this.revoking.has(id)) continue;
+      this.revoking.add(id);
+      this.host.proposeInternal(this, { op: "leaseRevoke", id });
+    }
+    if (!this.expiring) {
+      this.expiring = true;
+      try {
+        const keys = await this.state.expiredKeys(now, this.housekeeping.expiredKeysPerEntryMax);
+        if (keys.length > 0 && this.isLeader) this.host.proposeInternal(this, { op: "expireKeys", keys });
+      } finally {
+        this.expiring = false;
+      }
+    }
+    this.purgeOldTombstones(now);
+  }
+
+  private purgeOldTombstones(now: number): void {
+    const history = this.revisionHistory;
+    history.push({ atMs: now, revision: this.state.revision });
+    let before: number | undefined;
+    while (history.length > 0 && history[0]!.atMs <= now - this.housekeeping.tombstoneRetentionMs) before = history.shift()!.revision;
+    if (before === undefined || before <= 0) return;
+    void this.state.tombstonesBefore(before, 1).then((count) => {
+      if (count > 0 && this.isLeader) this.host.proposeInternal(this, { op: "purgeTombstones", beforeRevision: before });
+    });
+  }
+}
+
+function noLeaderMessage(reason: string): string {
+  return reason === "noLeader" ? "etcdserver: no leader" : "etcdserver: leader changed";
+}

@@ -1,0 +1,172 @@
+import { MemoryLevel } from "memory-level";
+import { afterEach, describe, expect, it } from "vitest";
+import type { NodeId } from "../raft/index.js";
+import { LocalNet } from "../test/support/local_net.js";
+import type { LevelDb } from "./keyspace.js";
+import type { KeyValue } from "./mvcc/index.js";
+import { Store, type StoreOptions } from "./store.js";
+import { StoreError } from "./store_error.js";
+import { MemoryFiles } from "./wal/memory_files.js";
+import { Wal } from "./wal/wal.js";
+
+const bytes = (s: string): Uint8Array => Buffer.from(s);
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : Buffer.from(b).toString());
+
+/** One node's disks: a LevelDB that survives the process (as LevelDB survives kill -9) and a WAL whose unsynced bytes a crash drops. */
+class Disk {
+  db: LevelDb = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: "view", valueEncoding: "view" });
+  files = new MemoryFiles();
+  wal: Wal | undefined;
+}
+
+const opened: Store[] = [];
+
+async function openStore(nodeId: NodeId, disk: Disk, extra: Partial<StoreOptions> = {}, net?: LocalNet): Promise<Store> {
+  await disk.db.open();
+  disk.wal = await Wal.open({ dir: "/wal", files: disk.files });
+  const store = await Store.open({
+    nodeId,
+    db: disk.db,
+    wal: disk.wal,
+    transport: net?.transportFor(nodeId) ?? { send: () => undefined },
+    tickMs: 5,
+    ...extra,
+  });
+  net?.stores.set(nodeId, store);
+  opened.push(store);
+  return store;
+}
+
+async function crash(store: Store, disk: Disk): Promise<void> {
+  await store.close();
+  disk.files = disk.files.crash();
+}
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function put(store: Store, group: number, key: string, value: string) {
+  const result = await store.propose(group, { op: "put", put: { key: bytes(key), value: bytes(value) } });
+  if (!result.ok) throw result.error;
+  return result;
+}
+
+async function get(store: Store, group: number, key: string): Promise<KeyValue | undefined> {
+  const state = await store.readState(group, "linearizable");
+  return state.getSync(bytes(key), Date.now());
+}
+
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
+
+describe("a node's store", () => {
+  it("elects a single-replica shard's leader, applies puts in revision order and serves linearizable reads", async () => {
+    const disk = new Disk();
+    const store = await openStore(1, disk);
+    await store.createGroup(1, [1]);
+    await until("node 1 leads shard 1", () => store.replica(1).isLeader);
+    const first = await put(store, 1, "a", "1");
+    const second = await put(store, 1, "a", "2");
+    expect(second.revision).toBeGreaterThan(first.revision);
+    const kv = await get(store, 1, "a");
+    expect(text(kv?.value)).toBe("2");
+    expect(kv).toMatchObject({ version: 2, createRevision: first.revision, modRevision: second.revision });
+  });
+
+  it("restarts from the synced log after a crash, replays only what the state machine lacks, and applies nothing twice", async () => {
+    const disk = new Disk();
+    let store = await openStore(1, disk);
+    await store.createGroup(1, [1]);
+    await until("a leader", () => store.replica(1).isLeader);
+    for (let i = 0; i < 40; i++) await put(store, 1, "counter", String(i));
+    const before = await get(store, 1, "counter");
+    expect(before?.version).toBe(40);
+    await crash(store, disk);
+
+    store = await openStore(1, disk);
+    await until("a leader again", () => store.replica(1).isLeader);
+    const after = await get(store, 1, "counter");
+    expect(after).toEqual(before);
+    await put(store, 1, "counter", "next");
+    expect((await get(store, 1, "counter"))?.version).toBe(41);
+  });
+
+  it("checkpoints, then compacts the log behind what LevelDB made durable; a restart still sees every write", async () => {
+    const disk = new Disk();
+    let store = await openStore(1, disk, { compaction: { entriesPerCheckpoint: 20, entriesRetained: 5 } });
+    await store.createGroup(1, [1]);
+    await until("a leader", () => store.replica(1).isLeader);
+    for (let i = 0; i < 100; i++) await put(store, 1, `k${i}`, `v${i}`);
+    await until("the log is compacted", () => (disk.wal!.group(1)?.first ?? 1) > 50);
+    const hash = await store.replica(1).state.hash();
+    await crash(store, disk);
+
+    store = await openStore(1, disk);
+    expect(await store.replica(1).state.hash()).toBe(hash);
+    await until("a leader", () => store.replica(1).isLeader);
+    for (let i = 0; i < 100; i += 9) expect(text((await get(store, 1, `k${i}`))?.value)).toBe(`v${i}`);
+  });
+
+  it("brings a follower that fell behind the compacted log up to date with a streamed snapshot", async () => {
+    const net = new LocalNet();
+    const disks = [new Disk(), new Disk(), new Disk()];
+    const compaction = { entriesPerCheckpoint: 30, entriesRetained: 0 };
+    const stores = await Promise.all(disks.map((disk, i) => openStore(i + 1, disk, { compaction }, net)));
+    await Promise.all(stores.map((s) => s.createGroup(7, [1, 2, 3])));
+    await until("a leader", () => stores.some((s) => s.replica(7).isLeader));
+    const leader = stores.find((s) => s.replica(7).isLeader)!;
+    const leaderDisk = disks[stores.indexOf(leader)]!;
+    const laggard = stores.find((s) => s !== leader)!;
+    net.cut.add(stores.indexOf(laggard) + 1);
+    for (let i = 0; i < 120; i++) await put(leader, 7, `key/${i}`, `value ${i}`);
+    await until("the leader compacted its log", () => (leaderDisk.wal!.group(7)?.first ?? 1) > 60);
+    expect(laggard.replica(7).state.applied.index).toBeLessThan(20);
+
+    net.cut.clear();
+    const target = leader.replica(7).state.applied.index;
+    await until("the laggard caught up", () => laggard.replica(7).state.applied.index >= target);
+    expect(net.snapshotsSent).toBeGreaterThan(0);
+    expect(await laggard.replica(7).state.hash()).toBe(await leader.replica(7).state.hash());
+    // The follower keeps following after the install: new writes reach it too.
+    await put(leader, 7, "after", "snapshot");
+    await until("the laggard has the new write", () => text(laggard.replica(7).state.getSync(bytes("after"), Date.now())?.value) === "snapshot");
+  });
+
+  it("refuses a proposal at once when the shard has no leader, with UNAVAILABLE and etcd's message", async () => {
+    const disk = new Disk();
+    const store = await openStore(1, disk, { raft: { electionTicks: 1000 } });
+    await store.createGroup(3, [1, 2, 3]);
+    const refused = store.propose(3, { op: "put", put: { key: bytes("k"), value: bytes("v") } });
+    await expect(refused).rejects.toBeInstanceOf(StoreError);
+    await expect(refused).rejects.toMatchObject({ code: "UNAVAILABLE", message: "etcdserver: no leader" });
+  });
+
+  it("answers RESOURCE_EXHAUSTED at once when a shard's proposal queue is full", async () => {
+    const disk = new Disk();
+    const store = await openStore(1, disk, { proposalsPendingMax: 2 });
+    await store.createGroup(1, [1]);
+    await until("a leader", () => store.replica(1).isLeader);
+    const body = { op: "put" as const, put: { key: bytes("k"), value: bytes("v") } };
+    const first = [store.propose(1, body), store.propose(1, body)];
+    await expect(store.propose(1, body)).rejects.toMatchObject({ code: "RESOURCE_EXHAUSTED" });
+    await Promise.all(first);
+  });
+
+  it("stops for good when the log's fsync fails, failing what waits instead of acknowledging it", async () => {
+    const disk = new Disk();
+    const fatal: Error[] = [];
+    const store = await openStore(1, disk, { onFatal: (e) => fatal.push(e) });
+    await store.createGroup(1, [1]);
+    await until("a leader", () => store.replica(1).isLeader);
+    disk.files.failNextSync = new Error("EIO: i/o error");
+    await expect(put(store, 1, "k", "v")).rejects.toMatchObject({ code: "UNAVAILABLE" });
+    expect(fatal).toHaveLength(1);
+    await expect(store.propose(1, { op: "put", put: { key: bytes("k"), value: bytes("v") } })).rejects.toMatchObject({ hint: expect.stringMatching(/this node stopped: .*EIO/) });
+  });
+});

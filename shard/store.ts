@@ -1,0 +1,467 @@
+// A node's store: every replica it hosts, one write-ahead log and one LevelDB for all of them, and the
+// loop that drives them. Each turn takes the Readies of every replica, sends what may go at once,
+// writes all their log records, and syncs once for all (group commit); each replica then applies and
+// answers in its own order while the next turn already writes (pipelining, raw_node.ts's contract).
+// Nothing is answered, acknowledged or voted before the sync that covers it.
+
+import { randomBytes } from "node:crypto";
+import { assert, bootstrapEntries, type Message, type MsgSnap, type NodeId, type Ready } from "../raft/index.js";
+import { type ApplyResult, type CommandBody, encodeCommand, MVCC_DEFAULTS, type MvccLimits, ShardState, validateCommand } from "./mvcc/index.js";
+import { WalLogStorage } from "./raft_log.js";
+import { CHECKPOINT_KEY, type LevelDb, replicaPrefix, SYNCED_WRITE } from "./keyspace.js";
+import { type HousekeepingSettings, type RaftTuning, Replica, type ReplicaHost } from "./replica.js";
+import { commitStaged, currentGeneration, dropOtherGenerations, SnapshotSink, type StagedSnapshot } from "./snapshot/snapshot_sink.js";
+import { SnapshotSource } from "./snapshot/snapshot_source.js";
+import { StoreError } from "./store_error.js";
+import type { GroupId } from "./wal/record.js";
+import type { Wal } from "./wal/wal.js";
+
+/** Moves Raft messages between nodes. Snapshots travel on their own: see `snapshotChunks`/`receiveSnapshot`. */
+export interface Transport {
+  send(group: GroupId, messages: readonly Message[]): void;
+}
+
+export interface CompactionSettings {
+  /** Applied entries, or bytes of them, after which the store checkpoints and compacts the log. */
+  readonly entriesPerCheckpoint: number;
+  readonly bytesPerCheckpoint: number;
+  /** Entries kept behind the checkpoint, so a follower a little behind catches up without a snapshot. */
+  readonly entriesRetained: number;
+  /** With more segments than this, retained entries are given up so idle groups stop pinning old segments. */
+  readonly segmentsBeforeFullCompaction: number;
+}
+
+export interface StoreOptions {
+  readonly nodeId: NodeId;
+  readonly db: LevelDb;
+  readonly wal: Wal;
+  readonly transport: Transport;
+  /** Wall clock in ms; TTLs and lease deadlines are read from it. */
+  readonly nowMs?: () => number;
+  readonly tickMs?: number;
+  readonly raft?: RaftTuning;
+  readonly limits?: Partial<MvccLimits>;
+  readonly compaction?: Partial<CompactionSettings>;
+  readonly housekeeping?: Partial<HousekeepingSettings>;
+  /** Readies one replica may have between taken and advanced. */
+  readonly pipelineDepth?: number;
+  readonly requestTimeoutMs?: number;
+  /** Proposals and linearizable reads that may wait on one replica before new ones are refused. */
+  readonly proposalsPendingMax?: number;
+  readonly readsPendingMax?: number;
+  /** Called once when the store cannot go on (a failed fsync, corruption): the process must exit. */
+  readonly onFatal?: (error: Error) => void;
+  readonly log?: (line: string) => void;
+}
+
+export const STORE_DEFAULTS = {
+  tickMs: 100,
+  pipelineDepth: 4,
+  requestTimeoutMs: 7_000,
+  proposalsPendingMax: 16_384,
+  readsPendingMax: 65_536,
+  compaction: { entriesPerCheckpoint: 10_000, bytesPerCheckpoint: 64 * 1024 * 1024, entriesRetained: 5_000, segmentsBeforeFullCompaction: 4 },
+  housekeeping: { intervalTicks: 5, expiredKeysPerEntryMax: 1_000, expiredLeasesPerRoundMax: 1_000, tombstoneRetentionMs: 60 * 60 * 1000 },
+} as const;
+
+export class Store implements ReplicaHost {
+  private readonly replicas = new Map<GroupId, Replica>();
+  private readonly staged = new Map<GroupId, StagedSnapshot>();
+  private readonly limits: MvccLimits;
+  private readonly compaction: CompactionSettings;
+  private readonly housekeeping: HousekeepingSettings;
+  private readonly clock: () => number;
+  private turnScheduled = false;
+  private checkpointing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private failure: Error | undefined;
+  private closed = false;
+  private requestSeq: bigint;
+
+  private constructor(private readonly options: StoreOptions) {
+    this.limits = { ...MVCC_DEFAULTS, ...options.limits };
+    this.compaction = { ...STORE_DEFAULTS.compaction, ...options.compaction };
+    this.housekeeping = { ...STORE_DEFAULTS.housekeeping, ...options.housekeeping };
+    this.clock = options.nowMs ?? Date.now;
+    assert(options.nodeId > 0 && options.nodeId < 0x10000, "node ids must fit in 16 bits (they prefix request ids)");
+    // Request ids: the node id, then a counter that starts at random so a restarted node does not
+    // reuse the ids of requests it proposed before it died.
+    this.requestSeq = (BigInt(options.nodeId) << 48n) | BigInt(randomBytes(6).readUIntBE(0, 6));
+  }
+
+  /** Opens every replica the write-ahead log knows, reconciling each with its state machine. */
+  static async open(options: StoreOptions): Promise<Store> {
+    const store = new Store(options);
+    for (const group of options.wal.groups()) await store.openReplica(group);
+    await options.wal.sync();
+    store.timer = setInterval(() => store.tick(), options.tickMs ?? STORE_DEFAULTS.tickMs);
+    store.schedule();
+    return store;
+  }
+
+  nowMs(): number {
+    return this.clock();
+  }
+
+  groups(): GroupId[] {
+    return [...this.replicas.keys()].sort((a, b) => a - b);
+  }
+
+  replica(group: GroupId): Replica {
+    const replica = this.replicas.get(group);
+    if (replica === undefined) throw new StoreError("NOT_FOUND", `shard ${group} has no replica on this node`, "ask the shard map which nodes hold it");
+    return replica;
+  }
+
+  /**
+   * Creates a replica of a new group. With `voters`, this node is one of the group's first members
+   * and writes the bootstrap entries; without, it waits for a leader to send it the log or a snapshot.
+   */
+  async createGroup(group: GroupId, voters: readonly NodeId[]): Promise<void> {
+    const { wal } = this.options;
+    if (wal.group(group) !== undefined) throw new StoreError("FAILED_PRECONDITION", `shard ${group} already has a replica here`, "use the existing replica");
+    if (voters.length > 0) {
+      const boot = bootstrapEntries([...voters]);
+      wal.appendEntries(group, boot.entries);
+      wal.setHardState(group, boot.hardState);
+    } else {
+      wal.setHardState(group, { term: 0, vote: 0, commit: 0 });
+    }
+    await wal.sync();
+    await this.openReplica(group);
+    this.schedule();
+  }
+
+  private async openReplica(group: GroupId): Promise<void> {
+    const { db, wal } = this.options;
+    const generation = await currentGeneration(db, group);
+    await dropOtherGenerations(db, group, generation);
+    const state = await ShardState.open({ db, prefix: replicaPrefix(group, generation), limits: this.limits });
+    this.reconcile(group, state);
+    // The storage reads the replica's current state machine, which a snapshot install replaces.
+    let current = state;
+    const storage = new WalLogStorage(wal, group, () => ({ index: current.applied.index, term: current.applied.term, confState: current.confState }));
+    const replica = new Replica(group, this.options.nodeId, state, storage, this.options.raft ?? {}, randomBytes(4).readUInt32LE(0), this, this.housekeeping);
+    replica.onStateReplaced = (next) => {
+      current = next;
+    };
+    this.replicas.set(group, replica);
+  }
+
+  /**
+   * Makes the log agree with what the state machine made durable, before Raft starts: a state ahead of
+   * the log (a snapshot installed just before a crash) restarts the log after it; a commit index
+   * behind the applied one is raised, since only committed entries are ever applied.
+   */
+  private reconcile(group: GroupId, state: ShardState): void {
+    const { wal } = this.options;
+    const log = wal.group(group)!;
+    const applied = state.applied;
+    if (applied.index === 0) {
+      if (log.first > 1) throw new StoreError("INTERNAL", `shard ${group}: the log was compacted to ${log.first - 1} but the state machine is empty`, "the LevelDB directory was lost or replaced; restore it, or remove this replica and let the shard re-replicate");
+      return;
+    }
+    if (applied.index < log.first - 1) {
+      throw new StoreError("INTERNAL", `shard ${group}: the state machine is at ${applied.index}, behind the log's start ${log.first}`, "LevelDB lost synced writes; restore the data directory or re-replicate this shard");
+    }
+    if (applied.index > log.last || log.term(applied.index) !== applied.term) {
+      wal.applySnapshot(group, applied.index, applied.term, state.confState);
+      this.options.log?.(`shard ${group}: the log restarts after the state machine's index ${applied.index} (a snapshot installed before a restart)`);
+    }
+    if (log.hardState.commit < applied.index) wal.setHardState(group, { ...log.hardState, commit: applied.index });
+  }
+
+  // ---- Requests ----------------------------------------------------------------------------------
+
+  /** Proposes a command; resolves once it applied here, with its result (which may be a deterministic failure). */
+  async propose(group: GroupId, body: CommandBody): Promise<ApplyResult> {
+    this.assertRunning();
+    const replica = this.replica(group);
+    const max = this.options.proposalsPendingMax ?? STORE_DEFAULTS.proposalsPendingMax;
+    if (replica.waiters.proposalCount >= max) throw StoreError.overloaded(`shard ${group}'s proposal queue`, max, "proposalsPendingMax");
+    const requestId = this.nextRequestId();
+    const command = { ...body, header: { nowMs: this.clock(), requestId } };
+    validateCommand(command, this.limits);
+    const waiting = replica.waiters.addProposal(requestId, this.clock() + this.requestTimeoutMs());
+    const result = replica.raw.propose([encodeCommand(command)]);
+    if (result.kind === "appended") replica.waiters.placed(requestId, result.firstIndex);
+    if (result.kind === "dropped") {
+      const message = result.reason === "noLeader" ? "etcdserver: no leader" : result.reason === "uncommittedLimit" ? "etcdserver: too many requests" : "etcdserver: leader changed";
+      const error = result.reason === "uncommittedLimit" ? new StoreError("RESOURCE_EXHAUSTED", message, result.message) : StoreError.unavailable(message, result.message);
+      replica.waiters.failProposal(requestId, error);
+    }
+    this.schedule();
+    return await waiting;
+  }
+
+  /**
+   * Waits until the replica's state can answer a linearizable read (ReadIndex, or the leader's lease),
+   * then returns it; read from it at once. Serializable reads skip the wait (any replica's applied state).
+   */
+  async readState(group: GroupId, consistency: "linearizable" | "serializable"): Promise<ShardState> {
+    this.assertRunning();
+    const replica = this.replica(group);
+    if (consistency === "linearizable") {
+      const max = this.options.readsPendingMax ?? STORE_DEFAULTS.readsPendingMax;
+      if (replica.waiters.readCount >= max) throw StoreError.overloaded(`shard ${group}'s read queue`, max, "readsPendingMax");
+      const ready = replica.waiters.addRead(this.clock() + this.requestTimeoutMs());
+      this.schedule();
+      await ready;
+    }
+    return replica.state;
+  }
+
+  /** Leader only: renews a lease on the leader's clock (etcd does not replicate keep-alives either). */
+  leaseKeepAlive(group: GroupId, id: bigint): number {
+    const replica = this.replica(group);
+    if (!replica.isLeader) throw StoreError.unavailable("etcdserver: not leader", `this node does not lead shard ${group}; send keep-alives to its leader`);
+    const ttl = replica.leaseClock.keepAlive(id, this.clock());
+    if (ttl === undefined) throw new StoreError("NOT_FOUND", "etcdserver: requested lease not found", `lease ${id} expired or was revoked; grant a new one`);
+    return ttl;
+  }
+
+  /** Revokes a lease and tells the leader's clock. */
+  async leaseRevoke(group: GroupId, id: bigint): Promise<ApplyResult> {
+    const result = await this.propose(group, { op: "leaseRevoke", id });
+    this.replicas.get(group)?.leaseRevoked(id);
+    return result;
+  }
+
+  proposeInternal(replica: Replica, body: CommandBody): void {
+    this.propose(replica.group, body).then(
+      () => {
+        if (body.op === "leaseRevoke") replica.leaseRevoked(body.id);
+      },
+      (error: unknown) => {
+        if (body.op === "leaseRevoke") replica.leaseRevoked(body.id);
+        this.options.log?.(`shard ${replica.group}: housekeeping ${body.op} failed: ${String(error)}`);
+      },
+    );
+  }
+
+  /** A message for one of our replicas, from the transport. */
+  step(group: GroupId, message: Message): void {
+    const replica = this.replicas.get(group);
+    if (replica === undefined || this.failure !== undefined || this.closed) return;
+    replica.raw.step(message);
+    this.schedule();
+  }
+
+  reportUnreachable(group: GroupId, to: NodeId): void {
+    this.replicas.get(group)?.raw.reportUnreachable(to);
+  }
+
+  reportSnapshot(group: GroupId, to: NodeId, delivered: boolean): void {
+    this.replicas.get(group)?.raw.reportSnapshot(to, delivered);
+    this.schedule();
+  }
+
+  // ---- Snapshots between nodes -----------------------------------------------------------------
+
+  /** The chunks of a snapshot of `group` as of now (at or past the index the core put in its MsgSnap). */
+  snapshotChunks(group: GroupId, chunkBytesMax?: number): AsyncGenerator<Uint8Array> {
+    return SnapshotSource.take(this.options.db, this.replica(group).state.prefix).chunks(chunkBytesMax);
+  }
+
+  /** Stages a streamed snapshot, then hands its message to Raft, which installs it through a Ready. */
+  async receiveSnapshot(group: GroupId, message: MsgSnap, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    this.replica(group);
+    const sink = await SnapshotSink.begin(this.options.db, group);
+    try {
+      for await (const chunk of chunks) await sink.write(chunk);
+      this.staged.set(group, sink.finish());
+    } catch (error) {
+      await sink.abort();
+      throw error;
+    }
+    this.step(group, message);
+  }
+
+  private async install(replica: Replica, ready: Ready): Promise<void> {
+    const snapshot = ready.snapshot!;
+    const staged = this.staged.get(replica.group);
+    assert(staged !== undefined, () => `shard ${replica.group}: Raft installs a snapshot at ${snapshot.meta.index} that was never staged`);
+    this.staged.delete(replica.group);
+    await replica.state.close();
+    await commitStaged(this.options.db, staged);
+    replica.replaceState(await ShardState.open({ db: this.options.db, prefix: staged.prefix, limits: this.limits }));
+    assert(replica.state.applied.index >= snapshot.meta.index, "a staged snapshot is older than the index Raft was told");
+    const { wal } = this.options;
+    wal.applySnapshot(replica.group, snapshot.meta.index, snapshot.meta.term, snapshot.meta.confState);
+    this.writeReady(replica.group, ready);
+    await wal.sync();
+    replica.installing = false;
+  }
+
+  // ---- The loop ----------------------------------------------------------------------------------
+
+  schedule(): void {
+    if (this.turnScheduled || this.closed || this.failure !== undefined) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.turn());
+  }
+
+  private turn(): void {
+    this.turnScheduled = false;
+    if (this.closed || this.failure !== undefined) return;
+    const leaseReads = this.options.raft?.leaseReads ?? true;
+    const depth = this.options.pipelineDepth ?? STORE_DEFAULTS.pipelineDepth;
+    const written: { replica: Replica; ready: Ready }[] = [];
+    let mustSync = false;
+    try {
+      for (const replica of this.replicas.values()) {
+        replica.askReadIndex(leaseReads);
+        while (replica.canTakeReady(depth)) {
+          const ready = replica.raw.ready();
+          replica.inFlight++;
+          if (ready.softState !== undefined) replica.onSoftState(ready.softState);
+          if (ready.messages.length > 0) this.options.transport.send(replica.group, ready.messages);
+          if (ready.snapshot !== undefined) {
+            replica.installing = true;
+            this.enqueue(replica, () => this.install(replica, ready), ready, true);
+            break;
+          }
+          this.writeReady(replica.group, ready);
+          mustSync ||= ready.mustSync;
+          written.push({ replica, ready });
+        }
+      }
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (written.length === 0) return;
+    const synced = mustSync ? this.options.wal.sync() : Promise.resolve();
+    for (const { replica, ready } of written) this.enqueue(replica, () => synced, ready);
+  }
+
+  /**
+   * Queues the rest of a Ready's contract on the replica's lanes: `persist` and then the messages that
+   * promised durability; applying its committed entries (in parallel with the persist); and, once both
+   * are done, advancing. A snapshot install is both: it waits for earlier applies and comes before later ones.
+   */
+  private enqueue(replica: Replica, persist: () => Promise<void>, ready: Ready, install = false): void {
+    const send = () => {
+      if (ready.persistedMessages.length > 0) this.options.transport.send(replica.group, ready.persistedMessages);
+    };
+    let persisted: Promise<void>;
+    let applied: Promise<void>;
+    if (install) {
+      applied = replica.applyChain = replica.applyChain.then(persist);
+      persisted = replica.persistChain = replica.persistChain.then(() => applied).then(send);
+    } else {
+      persisted = replica.persistChain = replica.persistChain.then(persist).then(send);
+      applied = replica.applyChain = replica.applyChain.then(() => replica.applyReady(ready));
+    }
+    replica.chain = replica.chain
+      .then(() => Promise.all([persisted, applied]))
+      .then(() => {
+        replica.finishReady(ready);
+        if (ready.committedEntries.length > 0) this.maybeCheckpoint();
+        this.schedule();
+      })
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  private writeReady(group: GroupId, ready: Ready): void {
+    const { wal } = this.options;
+    if (ready.entries.length > 0) wal.appendEntries(group, ready.entries);
+    if (ready.hardState !== undefined) wal.setHardState(group, ready.hardState);
+  }
+
+  private tick(): void {
+    if (this.closed || this.failure !== undefined) return;
+    for (const replica of this.replicas.values()) replica.tick();
+    this.schedule();
+  }
+
+  // ---- Checkpoints and log compaction ------------------------------------------------------------
+
+  private maybeCheckpoint(): void {
+    if (this.checkpointing) return;
+    const due = [...this.replicas.values()].some(
+      (r) => r.entriesSinceCheckpoint >= this.compaction.entriesPerCheckpoint || r.bytesSinceCheckpoint >= this.compaction.bytesPerCheckpoint,
+    );
+    if (!due) return;
+    this.checkpointing = true;
+    this.checkpoint()
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.checkpointing = false;
+      });
+  }
+
+  /**
+   * Makes every replica's applied state durable with one synced LevelDB write (LevelDB's log is one
+   * sequence, so the sync covers every earlier write), and only then lets the WAL forget what lies
+   * behind it. Never the other way round: the WAL is the only other copy.
+   */
+  async checkpoint(): Promise<void> {
+    const points = [...this.replicas.values()].filter((r) => !r.installing).map((r) => ({ replica: r, index: r.state.applied.index }));
+    const stamp = Buffer.alloc(8);
+    stamp.writeDoubleBE(this.clock(), 0);
+    await this.options.db.put(CHECKPOINT_KEY, stamp, SYNCED_WRITE);
+    const { wal } = this.options;
+    const full = wal.segmentPaths().length > this.compaction.segmentsBeforeFullCompaction;
+    for (const { replica, index } of points) {
+      replica.entriesSinceCheckpoint = 0;
+      replica.bytesSinceCheckpoint = 0;
+      if (replica.installing) continue;
+      const log = wal.group(replica.group);
+      const to = Math.min(full ? index : index - this.compaction.entriesRetained, log?.last ?? 0);
+      if (log === undefined || to < log.first) continue;
+      wal.compact(replica.group, to, replica.raw.confStateAt(to));
+    }
+  }
+
+  // ---- Life and death ----------------------------------------------------------------------------
+
+  private requestTimeoutMs(): number {
+    return this.options.requestTimeoutMs ?? STORE_DEFAULTS.requestTimeoutMs;
+  }
+
+  private nextRequestId(): bigint {
+    this.requestSeq = (this.requestSeq & ~0xffff_ffff_ffffn) | ((this.requestSeq + 1n) & 0xffff_ffff_ffffn);
+    return this.requestSeq;
+  }
+
+  private assertRunning(): void {
+    if (this.failure !== undefined) throw StoreError.unavailable("etcdserver: request timed out", `this node stopped: ${this.failure.message}`);
+    if (this.closed) throw StoreError.unavailable("etcdserver: request timed out", "this node is shutting down; retry on another");
+  }
+
+  /** The store cannot go on: stop everything, fail every waiter, and tell the process. */
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    clearInterval(this.timer);
+    const stopped = StoreError.unavailable("etcdserver: request timed out", `this node stopped: ${this.failure.message}`);
+    for (const replica of this.replicas.values()) replica.waiters.failAll(stopped);
+    this.options.log?.(`store stopped: ${this.failure.stack ?? this.failure.message}`);
+    this.options.onFatal?.(this.failure);
+  }
+
+  get fatalError(): Error | undefined {
+    return this.failure;
+  }
+
+  /** As if the process died this instant: nothing more runs on a timer, nothing is flushed or closed. */
+  abandon(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+  }
+
+  /** Stops the loop, lets what is in flight finish, and closes the state machines (not the db or the WAL: they are the caller's). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    const closing = StoreError.unavailable("etcdserver: request timed out", "this node is shutting down; retry on another");
+    for (const replica of this.replicas.values()) {
+      await replica.chain;
+      await replica.applyChain.catch(() => undefined);
+      replica.waiters.failAll(closing);
+      await replica.state.close();
+    }
+  }
+}
