@@ -1,4 +1,4 @@
-// `npm run sim -- --seeds N [--from S] [--nodes 3|5|7] [--drift R] [--faults a,b] [--trace]`
+// `npm run sim -- --seeds N [--from S] [--nodes 3|5|7] [--drift R] [--faults a,b] [--machine kv|mvcc] [--trace]`
 // Prints a line (and the tail of the trace) per failing seed, writes full traces under
 // test/sim/failures/, and closes with `seeds: N, violations: V`. Exits 1 when V > 0.
 
@@ -9,7 +9,7 @@ import { ALL_FAULTS, type FaultKind, type SimOptions } from "./options.js";
 import { runSeed, runSeeds } from "./run.js";
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run sim -- --seeds N [--from S] [--nodes 3|5|7] [--drift RATIO] [--faults ${ALL_FAULTS.join(",")}|none] [--ticks N] [--trace]\n`);
+  process.stderr.write(`${message}\nusage: npm run sim -- --seeds N [--from S] [--nodes 3|5|7] [--drift RATIO] [--faults ${ALL_FAULTS.join(",")}|none] [--ticks N] [--machine kv|mvcc] [--trace]\n`);
   process.exit(2);
 }
 
@@ -56,6 +56,12 @@ function parseArgs(argv: readonly string[]): { seeds: number; from: number; trac
         options.faults = kinds as FaultKind[];
         break;
       }
+      case "--machine": {
+        const kind = value();
+        if (kind !== "kv" && kind !== "mvcc") usage(`--machine takes kv or mvcc, got "${kind}"`);
+        options.machine = kind;
+        break;
+      }
       case "--trace":
         trace = true;
         break;
@@ -69,7 +75,7 @@ function parseArgs(argv: readonly string[]): { seeds: number; from: number; trac
 const { seeds, from, trace, options } = parseArgs(process.argv.slice(2));
 const failures = join("test", "sim", "failures");
 let lastReport = performance.now();
-const summary = runSeeds(from, seeds, options, false, (result) => {
+const summary = await runSeeds(from, seeds, options, false, (result) => {
   if (result.violation !== undefined) {
     mkdirSync(failures, { recursive: true });
     const file = join(failures, `seed-${result.seed}.txt`);
@@ -86,11 +92,11 @@ const summary = runSeeds(from, seeds, options, false, (result) => {
   }
 });
 if (trace) {
-  const result = runSeed(from, options);
+  const result = await runSeed(from, options);
   for (const line of result.trace) process.stdout.write(`${line}\n`);
   process.stdout.write(`trace hash ${result.traceHash}, stats ${JSON.stringify(result.stats)}\n`);
 }
 const rate = summary.seeds / Math.max(summary.seconds, 1e-9);
-process.stdout.write(`ok operations: ${summary.okOperations}, ${rate.toFixed(1)} seeds/s\n`);
+process.stdout.write(`ok operations: ${summary.okOperations}, restores from snapshots: ${summary.restores}, ${rate.toFixed(1)} seeds/s\n`);
 process.stdout.write(`seeds: ${summary.seeds}, violations: ${summary.violations.length}\n`);
 process.exit(summary.violations.length > 0 ? 1 : 0);

@@ -2,6 +2,7 @@
 
 import { Raft, type RaftOptions } from "../../raft/index.js";
 import type { NetworkProfile } from "./network.js";
+import type { MachineKind } from "./sim_machine.js";
 import type { RaftFactory } from "./sim_node.js";
 
 export type FaultKind = "crash" | "pause" | "partition" | "membership" | "transfer" | "clock" | "churn" | "lossy";
@@ -38,6 +39,8 @@ export interface SimOptions {
   readonly pipelineDepth: number | undefined;
   /** A run with fewer successful operations than this proves nothing and fails. */
   readonly minOkOperations: number;
+  /** The replicas' state machine: the tiny in-memory map, or the real shard state machine over memory-level. */
+  readonly machine: MachineKind;
 }
 
 export const defaultSimOptions: SimOptions = {
@@ -64,4 +67,5 @@ export const defaultSimOptions: SimOptions = {
   compactRetain: 5,
   pipelineDepth: undefined,
   minOkOperations: 30,
+  machine: "kv",
 };

@@ -3,7 +3,7 @@
 import { type SimOptions, defaultSimOptions } from "./options.js";
 import { type SimResult, Simulation } from "./simulation.js";
 
-export function runSeed(seed: number, options: Partial<SimOptions> = {}): SimResult {
+export function runSeed(seed: number, options: Partial<SimOptions> = {}): Promise<SimResult> {
   return new Simulation(seed, { ...defaultSimOptions, ...options }).run();
 }
 
@@ -13,6 +13,8 @@ export interface SeedsSummary {
   /** The first failing seed and how many seeds it took to find it (1-based), if any failed. */
   readonly firstFailure: { seed: number; after: number } | undefined;
   readonly okOperations: number;
+  /** State machines started from snapshot data, over all seeds. */
+  readonly restores: number;
   readonly seconds: number;
 }
 
@@ -25,22 +27,24 @@ export function isSafetyViolation(violation: string | undefined): boolean {
  * Runs `count` seeds from `from`. With `stopAt`, stops at the first violation ("any") or the first
  * safety violation ("safety"); `firstFailure` then names that one.
  */
-export function runSeeds(
+export async function runSeeds(
   from: number,
   count: number,
   options: Partial<SimOptions> = {},
   stopAt: "any" | "safety" | false = false,
   onResult?: (result: SimResult) => void,
-): SeedsSummary {
+): Promise<SeedsSummary> {
   const started = performance.now();
   const violations: SimResult[] = [];
   let firstFailure: SeedsSummary["firstFailure"];
   let okOperations = 0;
+  let restores = 0;
   let seeds = 0;
   for (let seed = from; seed < from + count; seed++) {
-    const result = runSeed(seed, options);
+    const result = await runSeed(seed, options);
     seeds++;
     okOperations += result.stats.ok;
+    restores += result.stats.restores;
     onResult?.(result);
     if (result.violation !== undefined) {
       violations.push(result);
@@ -49,5 +53,5 @@ export function runSeeds(
       if (stopAt !== false && counts) break;
     }
   }
-  return { seeds, violations, firstFailure, okOperations, seconds: (performance.now() - started) / 1000 };
+  return { seeds, violations, firstFailure, okOperations, restores, seconds: (performance.now() - started) / 1000 };
 }

@@ -3,7 +3,7 @@
 // It follows raw_node.ts's contract to the letter, so that the simulator tests the driver's rules too.
 
 import { type Entry, MemoryStorage, type NodeId, type Raft, type RaftOptions, RawNode, type Ready, SeededRandom } from "../../raft/index.js";
-import { KvMachine, decodeCommand } from "./kv_machine.js";
+import type { MachineCodec, SimMachine } from "./sim_machine.js";
 
 export type NodeState = "up" | "paused" | "crashed" | "retired";
 
@@ -34,17 +34,22 @@ export interface NodeSettings {
   readonly compactRetain: number;
   /** Readies the node may have on its disk queue at once (1: strictly one at a time). */
   readonly pipelineDepth: number;
+  readonly codec: MachineCodec;
 }
 
 export class SimNode {
   readonly storage = new MemoryStorage();
   state: NodeState = "crashed";
   raw: RawNode | undefined;
-  kv = new KvMachine();
+  /** The state machine; undefined while it is being restored from a snapshot. */
+  machine: SimMachine | undefined;
   /** Bumped at every crash: a persist scheduled before it must not land after it. */
   epoch = 0;
   /** When the node last crashed (simulated microseconds). */
   lastCrashAt = -1;
+  /** The rest of a Ready's contract is under way (asynchronously, with the real state machine). */
+  private busy = false;
+  private readonly waitingForIdle: (() => void)[] = [];
   /** Readies handed to the disk, oldest first; their writes complete in this order. */
   private readonly inFlight: Ready[] = [];
   /** Tick period in simulated microseconds: the base period over this node's clock rate. */
@@ -74,7 +79,13 @@ export class SimNode {
   /** Starts (or restarts) from whatever the disk holds. */
   start(): void {
     const snapshot = this.storage.snapshot();
-    this.kv = KvMachine.deserialize(snapshot.data);
+    this.machine = undefined;
+    const epoch = this.epoch;
+    this.settings.codec.restore(snapshot.data, (machine) => {
+      if (epoch !== this.epoch) return;
+      this.machine = machine;
+      this.process();
+    });
     const raft = this.settings.makeRaft({
       ...this.settings.raftOptions,
       id: this.id,
@@ -92,6 +103,9 @@ export class SimNode {
 
   crash(): void {
     this.raw = undefined;
+    this.machine = undefined;
+    this.busy = false;
+    this.waitingForIdle.length = 0;
     this.inFlight.length = 0;
     this.readsWaiting.length = 0;
     this.pausedInbox.length = 0;
@@ -102,7 +116,7 @@ export class SimNode {
   /** Hands Readies to the disk while there are some and the pipeline has room. */
   process(): void {
     const raw = this.raw;
-    while (this.state === "up" && raw !== undefined && this.inFlight.length < this.settings.pipelineDepth && raw.hasReady()) {
+    while (this.state === "up" && raw !== undefined && this.machine !== undefined && this.inFlight.length < this.settings.pipelineDepth && raw.hasReady()) {
       const ready = raw.ready();
       this.inFlight.push(ready);
       if (ready.softState !== undefined) this.host.onRoleMaybeChanged(this);
@@ -115,37 +129,56 @@ export class SimNode {
     }
   }
 
-  /** The disk write of the oldest Ready in flight completed: do the rest of the contract. */
+  /**
+   * The disk write of the oldest Ready in flight completed: do the rest of the contract. With the real
+   * state machine the rest finishes asynchronously; a second completion (a paused node wakes to several)
+   * waits for the first, so Readies are applied and advanced one at a time, in order.
+   */
   finishPersist(epoch: number): void {
+    if (this.busy) {
+      this.waitingForIdle.push(() => this.finishPersist(epoch));
+      return;
+    }
     const raw = this.raw;
     if (epoch !== this.epoch || raw === undefined) return;
     const ready = this.inFlight.shift();
     if (ready === undefined) return;
-    if (ready.snapshot !== undefined) {
-      this.storage.applySnapshot(ready.snapshot);
-      this.kv = KvMachine.deserialize(ready.snapshot.data);
-    }
-    this.storage.append(ready.entries);
-    if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
-    this.host.send(this, ready, "persistedMessages");
-    for (const entry of ready.committedEntries) this.apply(entry);
-    for (const rs of ready.readStates) this.readsWaiting.push(rs);
-    raw.advance();
-    this.serveReads();
-    this.host.onPersisted(this, ready);
-    if (this.state !== "up") return;
-    this.maybeCompact();
-    this.host.onRoleMaybeChanged(this);
-    this.process();
-  }
-
-  private apply(entry: Entry): void {
-    this.host.onApplied(this, entry);
-    if (entry.type !== "normal") return;
-    const command = decodeCommand(entry.data);
-    if (command === undefined) return;
-    const result = this.kv.apply(command);
-    if (!result.duplicate) this.host.onWriteApplied(this, command.id, result.swapped);
+    this.busy = true;
+    const idle = (): void => {
+      if (epoch !== this.epoch) return; // a crash already reset the node
+      this.busy = false;
+      const next = this.waitingForIdle.shift();
+      if (next !== undefined) next();
+    };
+    const rest = (): void => {
+      if (epoch !== this.epoch) return idle();
+      this.storage.append(ready.entries);
+      if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
+      this.host.send(this, ready, "persistedMessages");
+      for (const entry of ready.committedEntries) this.host.onApplied(this, entry);
+      this.machine!.apply(ready.committedEntries, (index) => raw.confStateAt(index), (writes) => {
+        if (epoch !== this.epoch) return idle();
+        for (const write of writes) this.host.onWriteApplied(this, write.id, write.swapped);
+        for (const rs of ready.readStates) this.readsWaiting.push(rs);
+        raw.advance();
+        this.serveReads();
+        this.host.onPersisted(this, ready);
+        if (this.state !== "up") return idle();
+        this.maybeCompact(epoch, () => {
+          idle();
+          this.host.onRoleMaybeChanged(this);
+          this.process();
+        });
+      });
+    };
+    if (ready.snapshot === undefined) return rest();
+    this.storage.applySnapshot(ready.snapshot);
+    this.machine = undefined;
+    this.settings.codec.restore(ready.snapshot.data, (machine) => {
+      if (epoch !== this.epoch) return idle();
+      this.machine = machine;
+      rest();
+    });
   }
 
   private appliedIndex(): number {
@@ -163,14 +196,18 @@ export class SimNode {
     this.readsWaiting.length = kept;
   }
 
-  private maybeCompact(): void {
+  private maybeCompact(epoch: number, then: () => void): void {
     const raw = this.raw;
-    if (raw === undefined) return;
+    if (raw === undefined) return then();
     const applied = raw.raft.log.applied;
     const snapshotIndex = this.storage.snapshot().meta.index;
-    if (applied - snapshotIndex < this.settings.compactEvery || applied > this.storage.lastIndex()) return;
-    this.storage.createSnapshot(applied, raw.confStateAt(applied), this.kv.serialize());
-    const compactTo = applied - this.settings.compactRetain;
-    if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
+    if (applied - snapshotIndex < this.settings.compactEvery || applied > this.storage.lastIndex()) return then();
+    this.machine!.serialize((data) => {
+      if (epoch !== this.epoch) return then();
+      this.storage.createSnapshot(applied, raw.confStateAt(applied), data);
+      const compactTo = applied - this.settings.compactRetain;
+      if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
+      then();
+    });
   }
 }
