@@ -2,8 +2,7 @@
 // zeroed sectors, flipped bits (on real files, in a temporary folder on disk), and power cuts that
 // drop unsynced bytes in part or whole (the in-memory file layer).
 
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SeededRandom } from "../../raft/index.js";
@@ -11,6 +10,7 @@ import { WalCorruptionError } from "./errors.js";
 import { MemoryFiles } from "./memory_files.js";
 import { scanSegment } from "./segment_scan.js";
 import { Wal, WAL_DEFAULTS } from "./wal.js";
+import { diskDir } from "../../test/support/disk_dir.js";
 
 type Op = (wal: Wal) => void;
 
@@ -59,7 +59,7 @@ let recordStarts: number[];
 const ops = workload(40, 7);
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "shardkv-wal-"));
+  root = diskDir("shardkv-wal-");
   const wal = await Wal.open({ dir: join(root, "original") });
   for (const op of ops) op(wal);
   await wal.sync();

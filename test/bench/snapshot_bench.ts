@@ -5,20 +5,20 @@
 // Ends with one JSON line: {"shard_mib":N,"stream_s":N,"mib_per_s":N,"rss_peak_mib":N}.
 
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { type LevelDb, replicaPrefix } from "../../shard/keyspace.js";
 import { commitStaged, currentGeneration, SnapshotSink } from "../../shard/snapshot/snapshot_sink.js";
 import { SnapshotSource } from "../../shard/snapshot/snapshot_source.js";
+import { diskDir } from "../support/disk_dir.js";
 
 const SHARD_MIB = Number(process.env["BENCH_SNAPSHOT_MIB"] ?? 1024);
 const VALUE_BYTES = 4096;
 const PAIRS = Math.ceil((SHARD_MIB * 1024 * 1024) / VALUE_BYTES);
 const MIB = 1024 * 1024;
 
-const dir = mkdtempSync(join(process.env["BENCH_DIR"] ?? tmpdir(), "shardkv-bench-snapshot-"));
+const dir = diskDir("shardkv-bench-snapshot-");
 const open = async (name: string): Promise<LevelDb> => {
   const db: LevelDb = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, name), { keyEncoding: "view", valueEncoding: "view" });
   await db.open();

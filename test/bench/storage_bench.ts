@@ -7,20 +7,20 @@
 //   as a serializable read is served, and linearizable ones that wait for the leader's lease first.
 // Ends with one JSON line: {"puts_per_s":N,"reads_per_s":N,"linearizable_reads_per_s":N}.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import type { LevelDb } from "../../shard/keyspace.js";
 import { Store } from "../../shard/store.js";
 import { Wal } from "../../shard/wal/wal.js";
+import { diskDir } from "../support/disk_dir.js";
 
 const PROPOSERS = Number(process.env["BENCH_PROPOSERS"] ?? 64);
 const VALUE_BYTES = 256;
 const KEYS = 100_000;
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 10);
 
-const dir = mkdtempSync(join(process.env["BENCH_DIR"] ?? tmpdir(), "shardkv-bench-storage-"));
+const dir = diskDir("shardkv-bench-storage-");
 const db: LevelDb = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, "db"), { keyEncoding: "view", valueEncoding: "view" });
 await db.open();
 const wal = await Wal.open({ dir: join(dir, "wal") });

@@ -3,12 +3,12 @@
 // with 32 in flight; this test kills it between 0 and 120 ms after it starts writing, 50 times.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { SeededRandom } from "../../raft/index.js";
+import { diskDir } from "../support/disk_dir.js";
 
 const LIVES = 50;
 const CHILD = join(import.meta.dirname, "crash_child.ts");
@@ -44,7 +44,7 @@ function live(dir: string, life: number, killAfterMs: number): Promise<Life> {
 
 describe("kill -9 on a real process", () => {
   it(`loses no acknowledged write and half-applies no transaction across ${LIVES} kills`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "shardkv-crash-"));
+    const dir = diskDir("shardkv-crash-");
     const random = new SeededRandom(20261123);
     const acked = new Set<number>();
     let writesSeen = 0;
