@@ -1,0 +1,9 @@
+// proto/: the .proto files and their typed loaders. Other folders import only this file.
+export * from "./etcd_services.js";
+export * from "./etcd_types.js";
+export * from "./load.js";
+// The peer messages share names with raft/types.ts (Entry, Snapshot, ConfState): keep them apart.
+export * as peer from "./peer_types.js";
+export { type PeerSpec, peerSpec } from "./peer_types.js";
+export * from "./service_types.js";
+export * from "./wire_types.js";
