@@ -170,3 +170,52 @@ describe("a node's store", () => {
     await expect(store.propose(1, { op: "put", put: { key: bytes("k"), value: bytes("v") } })).rejects.toMatchObject({ hint: expect.stringMatching(/this node stopped: .*EIO/) });
   });
 });
+
+describe("a leader's duties that time drives", () => {
+  it("revokes a lease nobody keeps alive, on the leader's clock, deleting its keys through the log", async () => {
+    const disk = new Disk();
+    const store = await openStore(1, disk, { limits: { leaseTtlMinSeconds: 1 }, housekeeping: { intervalTicks: 2 } });
+    await store.createGroup(1, [1]);
+    await until("a leader", () => store.replica(1).isLeader);
+    const granted = await store.leaseGrant(1, 1);
+    if (!granted.ok) throw granted.error;
+    const id = (granted.response as { id: bigint }).id;
+    expect(id).toBeGreaterThan(0n);
+    const kept = await store.leaseGrant(1, 1);
+    const keptId = (kept.ok ? kept.response : { id: 0n }) as { id: bigint };
+    await store.propose(1, { op: "put", put: { key: bytes("session/a"), value: bytes("x"), lease: id } });
+    await store.propose(1, { op: "put", put: { key: bytes("session/b"), value: bytes("y"), lease: keptId.id } });
+    const started = Date.now();
+    // Keep the second lease alive while the first runs out.
+    const keepAlive = setInterval(() => store.leaseKeepAlive(1, keptId.id), 200);
+    try {
+      await until("the first lease's key is gone", async () => (await get(store, 1, "session/a")) === undefined, 5_000);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(store.replica(1).state.leases().map((l) => l.id)).toEqual([keptId.id]);
+      expect(text((await get(store, 1, "session/b"))?.value)).toBe("y");
+      expect(() => store.leaseKeepAlive(1, id)).toThrow(/requested lease not found/);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  });
+
+  it("hides a key whose TTL passed at once, and deletes it through the log soon after", async () => {
+    const disk = new Disk();
+    const store = await openStore(1, disk, { housekeeping: { intervalTicks: 2 } });
+    await store.createGroup(1, [1]);
+    await until("a leader", () => store.replica(1).isLeader);
+    await store.propose(1, { op: "put", put: { key: bytes("ephemeral"), value: bytes("v"), ttlMs: 100 } });
+    await store.propose(1, { op: "put", put: { key: bytes("durable"), value: bytes("v") } });
+    expect(text((await get(store, 1, "ephemeral"))?.value)).toBe("v");
+    const state = () => store.replica(1).state;
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    // Expired but maybe not yet deleted: no read returns it.
+    expect(await get(store, 1, "ephemeral")).toBeUndefined();
+    await until("the expiry is applied as a delete", async () => {
+      const events = await state().events(1, bytes("ephemeral"), undefined, 100);
+      return events.some((e) => e.type === "delete");
+    });
+    expect(await state().expiredKeys(Date.now(), 10)).toEqual([]);
+    expect(text((await get(store, 1, "durable"))?.value)).toBe("v");
+  });
+});

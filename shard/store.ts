@@ -211,6 +211,12 @@ export class Store implements ReplicaHost {
     return replica.state;
   }
 
+  /** Grants a lease; with id 0 the store picks a random positive 63-bit id, as etcd's server does. */
+  async leaseGrant(group: GroupId, ttlSeconds: number, id = 0n): Promise<ApplyResult> {
+    const chosen = id !== 0n ? id : randomBytes(8).readBigUInt64BE(0) & 0x7fff_ffff_ffff_ffffn || 1n;
+    return this.propose(group, { op: "leaseGrant", id: chosen, ttlSeconds });
+  }
+
   /** Leader only: renews a lease on the leader's clock (etcd does not replicate keep-alives either). */
   leaseKeepAlive(group: GroupId, id: bigint): number {
     const replica = this.replica(group);
@@ -258,9 +264,15 @@ export class Store implements ReplicaHost {
 
   // ---- Snapshots between nodes -----------------------------------------------------------------
 
-  /** The chunks of a snapshot of `group` as of now (at or past the index the core put in its MsgSnap). */
+  /** The chunks of a snapshot of `group` (at or past the index the core put in its MsgSnap). */
   snapshotChunks(group: GroupId, chunkBytesMax?: number): AsyncGenerator<Uint8Array> {
-    return SnapshotSource.take(this.options.db, this.replica(group).state.prefix).chunks(chunkBytesMax);
+    return this.chunksOf(this.replica(group).state, chunkBytesMax);
+  }
+
+  private async *chunksOf(state: ShardState, chunkBytesMax: number | undefined): AsyncGenerator<Uint8Array> {
+    // The MsgSnap names the applied index, whose batch LevelDB may still be writing.
+    await state.flushed();
+    yield* SnapshotSource.take(this.options.db, state.prefix).chunks(chunkBytesMax);
   }
 
   /** Stages a streamed snapshot, then hands its message to Raft, which installs it through a Ready. */
@@ -398,6 +410,8 @@ export class Store implements ReplicaHost {
    */
   async checkpoint(): Promise<void> {
     const points = [...this.replicas.values()].filter((r) => !r.installing).map((r) => ({ replica: r, index: r.state.applied.index }));
+    // The synced write covers only what LevelDB was given before it, and apply hands batches over late.
+    for (const { replica } of points) await replica.state.flushed();
     const stamp = Buffer.alloc(8);
     stamp.writeDoubleBE(this.clock(), 0);
     await this.options.db.put(CHECKPOINT_KEY, stamp, SYNCED_WRITE);

@@ -6,7 +6,7 @@ import { KeyLayout } from "./keys.js";
 import { MVCC_DEFAULTS } from "./limits.js";
 import { FRESH_META, type ShardMeta, decodeMeta } from "./meta.js";
 import { bytes, confAt, dump, memoryDb } from "./fixtures.js";
-import type { MvccDb } from "./store.js";
+import { DbSource, type MvccBatchOp, type MvccDb, type Overlay } from "./store.js";
 
 const puts = (count: number): Entry[] =>
   Array.from({ length: count }, (_, i) => ({
@@ -16,15 +16,20 @@ const puts = (count: number): Entry[] =>
     data: encodeCommand({ header: { nowMs: 5, requestId: 0n }, op: "put", put: { key: bytes(`k${i % 3}`), value: bytes(`v${i}`) } }),
   }));
 
-async function target(db: MvccDb, batchBytesMax: number, published: ShardMeta[]): Promise<ApplyTarget> {
+/** Writes each batch straight to `db`, recording its ops and the meta published with it. */
+async function target(db: MvccDb, batchBytesMax: number, published: ShardMeta[], batches: MvccBatchOp[][] = []): Promise<ApplyTarget> {
   await db.open();
   const t = {
-    db,
+    base: new DbSource(db),
     layout: new KeyLayout(bytes("t/")),
     limits: MVCC_DEFAULTS,
     batchBytesMax,
     meta: FRESH_META,
-    publish(meta: ShardMeta) {
+    async write(batch: Overlay, meta: ShardMeta) {
+      const ops = batch.batchOps();
+      batch.clear();
+      batches.push(ops);
+      await db.batch(ops);
       published.push(meta);
       t.meta = meta;
     },
@@ -43,18 +48,15 @@ describe("applyEntries", () => {
   test("a batch over batchBytesMax is written at the next entry boundary, each carrying its own applied index", async () => {
     const db = memoryDb();
     const published: ShardMeta[] = [];
-    const t = await target(db, 1, published);
-    const batchOf: number[] = [];
-    const realBatch = db.batch.bind(db);
-    db.batch = async (ops) => {
-      batchOf.push(ops.length);
-      const metaOp = ops.find((op) => op.type === "put" && Buffer.from(op.key).equals(t.layout.meta));
-      expect(metaOp !== undefined && metaOp.type === "put" && decodeMeta(metaOp.value).appliedIndex).toBe(batchOf.length);
-      return realBatch(ops);
-    };
+    const batches: MvccBatchOp[][] = [];
+    const t = await target(db, 1, published, batches);
     await applyEntries(t, puts(5), confAt);
     expect(published.map((m) => m.appliedIndex)).toEqual([1, 2, 3, 4, 5]);
-    expect(batchOf.length).toBe(5);
+    const metaOf = (ops: MvccBatchOp[]) => {
+      const op = ops.find((o) => o.type === "put" && Buffer.from(o.key).equals(t.layout.meta));
+      return op?.type === "put" ? decodeMeta(op.value).appliedIndex : undefined;
+    };
+    expect(batches.map(metaOf)).toEqual([1, 2, 3, 4, 5]);
 
     const single = memoryDb();
     await applyEntries(await target(single, Infinity, []), puts(5), confAt);

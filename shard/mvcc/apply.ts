@@ -1,7 +1,7 @@
 // Applying committed entries: decode, execute in a per-command scope, and gather the effects of
 // many entries into few LevelDB batches. Each batch carries the meta (applied index and term, and
-// the rest) of the last entry it fully covers, so the database never holds half an entry; only once
-// a batch is written does the shard publish the new meta and lease table to readers.
+// the rest) of the last entry it fully covers, so the database never holds half an entry; the shard
+// publishes the new meta and lease table to readers together with the batch's writes.
 
 import type { ConfState, Entry } from "../../raft/index.js";
 import type { ApplyResult, Command, CommandResponse } from "./command.js";
@@ -11,7 +11,7 @@ import type { KeyLayout } from "./keys.js";
 import type { MvccLimits } from "./limits.js";
 import { type ShardMeta, encodeMeta } from "./meta.js";
 import { CommandScope, type LeaseChange } from "./scope.js";
-import { DbSource, type MvccDb, Overlay } from "./store.js";
+import { type KvSource, Overlay } from "./store.js";
 import { applyDeleteRange, applyPut } from "./kv_ops.js";
 import { applyTxn } from "./txn.js";
 import { applyLeaseGrant, applyLeaseRevoke } from "./leases.js";
@@ -23,15 +23,19 @@ import { compactEvents, trimEvents } from "./events.js";
 export const BATCH_BYTES_MAX = 16 * 1024 * 1024;
 
 export interface ApplyTarget {
-  readonly db: MvccDb;
+  /** What apply reads through: the database and the writes not yet in it. */
+  readonly base: KvSource;
   readonly layout: KeyLayout;
   readonly limits: MvccLimits;
   /** A batch is written early, at an entry boundary, once its writes weigh this much (BATCH_BYTES_MAX). */
   readonly batchBytesMax: number;
-  /** The meta as of the last written batch. */
+  /** The meta as of the last batch handed to `write`. */
   readonly meta: ShardMeta;
-  /** Called once a batch is written: readers may now see `meta` and the lease changes. */
-  publish(meta: ShardMeta, leaseChanges: readonly LeaseChange[]): void;
+  /**
+   * Takes every write of `batch` (left empty) for the database, and lets readers see them together
+   * with `meta` and the lease changes. Resolves once they are visible, not necessarily written.
+   */
+  write(batch: Overlay, meta: ShardMeta, leaseChanges: readonly LeaseChange[]): Promise<void>;
 }
 
 export async function applyEntries(
@@ -39,7 +43,7 @@ export async function applyEntries(
   entries: readonly Entry[],
   confStateAt: (index: number) => ConfState,
 ): Promise<ApplyResult[]> {
-  const batch = new Overlay(new DbSource(target.db));
+  const batch = new Overlay(target.base);
   let meta = target.meta;
   let written = meta;
   let leaseChanges: LeaseChange[] = [];
@@ -47,11 +51,10 @@ export async function applyEntries(
   const flush = async (): Promise<void> => {
     if (meta === written) return;
     batch.put(target.layout.meta, encodeMeta(meta));
-    await target.db.batch(batch.batchOps());
-    batch.clear();
-    written = meta;
-    target.publish(meta, leaseChanges);
+    const changes = leaseChanges;
     leaseChanges = [];
+    written = meta;
+    await target.write(batch, meta, changes);
   };
   for (const entry of entries) {
     if (entry.index <= meta.appliedIndex) continue; // replay after a restart: applied already

@@ -10,7 +10,7 @@ import type { CommandScope } from "./scope.js";
 import { appendEvent } from "./events.js";
 
 export function readRecord(source: KvSource, layout: KeyLayout, userKey: Uint8Array): KeyRecord | undefined {
-  const bytes = source.get(layout.kv(userKey));
+  const bytes = source.get(layout.kvForRead(userKey));
   return bytes === undefined ? undefined : decodeKeyRecord(userKey, bytes);
 }
 

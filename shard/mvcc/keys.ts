@@ -28,11 +28,14 @@ export class KeyLayout {
   readonly prefix: Uint8Array;
   readonly meta: Uint8Array;
   private readonly base: number;
+  /** P 'k' and room for a key: kvForRead writes into it instead of allocating a key per read. */
+  private readScratch: Uint8Array;
 
   constructor(prefix: Uint8Array) {
     this.prefix = Uint8Array.from(prefix);
     this.base = prefix.length;
     this.meta = this.tagged(TAG_META, 0);
+    this.readScratch = this.tagged(TAG_KEY, 256);
   }
 
   /** Everything of the shard: what a snapshot copies and a drop deletes. */
@@ -44,6 +47,17 @@ export class KeyLayout {
     const key = this.tagged(TAG_KEY, userKey.length);
     key.set(userKey, this.base + 1);
     return key;
+  }
+
+  /**
+   * The same key as kv(), in a buffer that the next call overwrites: only for a synchronous read
+   * that keeps neither the key nor a view of it (a point read is the hot path of every put and get).
+   */
+  kvForRead(userKey: Uint8Array): Uint8Array {
+    const bytes = this.base + 1 + userKey.length;
+    if (bytes > this.readScratch.length) this.readScratch = this.tagged(TAG_KEY, 2 * userKey.length);
+    this.readScratch.set(userKey, this.base + 1);
+    return this.readScratch.subarray(0, bytes);
   }
 
   /** [key, rangeEnd) with etcd's conventions: "\0" as rangeEnd means every key >= key. */

@@ -95,9 +95,11 @@ describe("ShardState", () => {
     const db = memoryDb();
     const neighbour = await ShardState.open({ db, prefix: bytes("s2/") });
     await neighbour.apply(entries(someCommands), confAt);
+    await neighbour.flushed();
     const neighbourBytes = await dump(db);
     const state = await ShardState.open({ db, prefix: bytes("s1/") });
     await state.apply(entries(someCommands), confAt);
+    await state.flushed();
     const everything = await dump(db);
     const mine = everything.filter(([key]) => key.startsWith(Buffer.from("s1/").toString("hex")));
     expect(everything.length).toBe(neighbourBytes.length + mine.length);
@@ -126,6 +128,7 @@ describe("ShardState", () => {
   test("a shard copied byte for byte under a new prefix reopens to the same state", async () => {
     const s = await openShard();
     await s.state.apply(entries(someCommands), confAt);
+    await s.state.flushed();
     const target = memoryDb();
     await target.open();
     const rows = await dump(s.db);

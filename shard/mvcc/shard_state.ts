@@ -1,7 +1,9 @@
 // One shard replica's state machine over a LevelDB prefix: applies committed entries and answers
-// reads. Only the meta and the lease table are held in memory (a shard of any size is never
-// loaded); both are published only after the batch they describe is written, and multi-key reads
-// pin a LevelDB snapshot and read the meta through it, so a read sees exactly one applied index.
+// reads. Only the meta, the lease table and the batch LevelDB is writing are held in memory (a
+// shard of any size is never loaded); the meta and lease table are published together with the
+// batch they describe, point reads see that batch through the write-behind overlay, and multi-key
+// reads wait for it, pin a LevelDB snapshot and read the meta through it, so a read sees exactly one
+// applied index.
 
 import { crc32c } from "@node-rs/crc32";
 import type { ConfState, Entry } from "../../raft/index.js";
@@ -12,7 +14,8 @@ import { type MvccLimits, resolveLimits } from "./limits.js";
 import { FRESH_META, type ShardMeta, decodeMeta } from "./meta.js";
 import type { KeyValue, RangeRequest, RangeResponse, WatchEvent } from "./requests.js";
 import type { LeaseChange } from "./scope.js";
-import { DbSource, type MvccDb } from "./store.js";
+import { DbSource, type MvccDb, type Overlay } from "./store.js";
+import { WriteBehind } from "./write_behind.js";
 import { readRecord, visibleKv } from "./key_store.js";
 import { rangeRead } from "./range.js";
 import { readEvents } from "./events.js";
@@ -33,10 +36,11 @@ export class ShardState {
   readonly limits: MvccLimits;
   readonly #db: MvccDb;
   readonly #layout: KeyLayout;
-  readonly #source: DbSource;
-  /** As of the last written batch. */
+  /** LevelDB, and the batch it is writing: what apply and point reads read through. */
+  readonly #writeBehind: WriteBehind;
+  /** As of the last batch handed to LevelDB. */
   #meta: ShardMeta;
-  /** Mirror of P 'l': lease id -> granted TTL, as of the last written batch. */
+  /** Mirror of P 'l': lease id -> granted TTL, as of the last batch handed to LevelDB. */
   readonly #leases: Map<bigint, number>;
   /** Applies run one after another. */
   #tail: Promise<unknown> = Promise.resolve();
@@ -47,7 +51,7 @@ export class ShardState {
     this.#layout = layout;
     this.prefix = layout.prefix;
     this.limits = limits;
-    this.#source = new DbSource(db);
+    this.#writeBehind = new WriteBehind(db);
     this.#meta = meta;
     this.#leases = leases;
   }
@@ -83,20 +87,21 @@ export class ShardState {
   }
 
   /**
-   * Applies committed entries in order and resolves once their effects and the applied index are
-   * written. Entries at or below the applied index are skipped; a gap after it is a bug (throws).
+   * Applies committed entries in order and resolves once every read sees their effects and the
+   * applied index; LevelDB holds them once `flushed()` resolves. Entries at or below the applied
+   * index are skipped; a gap after it is a bug (throws).
    */
   apply(entries: readonly Entry[], confStateAt: (index: number) => ConfState): Promise<ApplyResult[]> {
     this.#assertOpen();
     const run = this.#tail.then(() =>
       applyEntries(
         {
-          db: this.#db,
+          base: this.#writeBehind.view,
           layout: this.#layout,
           limits: this.limits,
           batchBytesMax: BATCH_BYTES_MAX,
           meta: this.#meta,
-          publish: (meta, changes) => this.#publish(meta, changes),
+          write: (batch, meta, changes) => this.#write(batch, meta, changes),
         },
         entries,
         confStateAt,
@@ -110,7 +115,15 @@ export class ShardState {
   getSync(key: Uint8Array, nowMs: number): KeyValue | undefined {
     this.#assertOpen();
     if (key.length === 0) return undefined;
-    return visibleKv(readRecord(this.#source, this.#layout, key), nowMs);
+    return visibleKv(readRecord(this.#writeBehind.view, this.#layout, key), nowMs);
+  }
+
+  /**
+   * Resolves once everything applied so far is in LevelDB (not synced): what must precede a synced
+   * LevelDB write meant to cover the applied index, and a snapshot of the database.
+   */
+  flushed(): Promise<void> {
+    return this.#writeBehind.flushed();
   }
 
   /** etcd's Range, plus the revision the answer is as of. */
@@ -176,13 +189,15 @@ export class ShardState {
     });
   }
 
-  /** Waits for applies in flight; the database belongs to the caller and stays open. */
+  /** Waits for applies and writes in flight; the database belongs to the caller and stays open. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#tail;
+    await this.#writeBehind.settled();
   }
 
-  #publish(meta: ShardMeta, changes: readonly LeaseChange[]): void {
+  async #write(batch: Overlay, meta: ShardMeta, changes: readonly LeaseChange[]): Promise<void> {
+    await this.#writeBehind.write(batch);
     this.#meta = meta;
     for (const change of changes) {
       if (change.ttlSeconds === undefined) this.#leases.delete(change.id);
@@ -192,6 +207,7 @@ export class ShardState {
 
   async #withSnapshot<T>(read: (source: DbSource, meta: ShardMeta) => Promise<T>): Promise<T> {
     this.#assertOpen();
+    await this.#writeBehind.flushed();
     const snapshot = this.#db.snapshot();
     try {
       const source = new DbSource(this.#db, snapshot);
@@ -204,5 +220,7 @@ export class ShardState {
 
   #assertOpen(): void {
     if (this.#closed) throw new Error("ShardState is closed");
+    const failure = this.#writeBehind.failure;
+    if (failure !== undefined) throw failure;
   }
 }

@@ -16,6 +16,20 @@ export interface MvccIterator {
 
 export type MvccBatchOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
 
+/** abstract-level's chained batch: one call per op, cheaper to build than an array of op objects. */
+export interface MvccChainedBatch {
+  put(key: Uint8Array, value: Uint8Array): unknown;
+  del(key: Uint8Array): unknown;
+  write(): Promise<void>;
+}
+
+/** Naming the encodings the database was opened with spares abstract-level a copy of the options per read. */
+export interface MvccGetOptions {
+  keyEncoding: "view";
+  valueEncoding: "view";
+  snapshot: MvccSnapshot;
+}
+
 export interface MvccIteratorOptions {
   gte: Uint8Array;
   lt?: Uint8Array;
@@ -31,8 +45,9 @@ export interface MvccIteratorOptions {
 export interface MvccDb {
   readonly status: string;
   open(): Promise<void>;
-  getSync(key: Uint8Array, options: { snapshot?: MvccSnapshot }): Uint8Array | undefined;
+  getSync(key: Uint8Array, options?: MvccGetOptions): Uint8Array | undefined;
   batch(operations: MvccBatchOp[]): Promise<void>;
+  batch(): MvccChainedBatch;
   iterator(options: MvccIteratorOptions): MvccIterator;
   snapshot(): MvccSnapshot;
 }
@@ -40,6 +55,7 @@ export interface MvccDb {
 export type Entry = readonly [key: Uint8Array, value: Uint8Array];
 
 export interface KvSource {
+  /** Must not keep `key`: callers pass a buffer they reuse (KeyLayout.kvForRead). */
   get(key: Uint8Array): Uint8Array | undefined;
   /** Entries in [gte, lt) in key order; with keysOnly the values are empty. */
   scan(range: DbRange, keysOnly?: boolean): AsyncGenerator<Entry>;
@@ -49,13 +65,14 @@ const EMPTY = new Uint8Array(0);
 const SCAN_CHUNK_ENTRIES = 256;
 
 export class DbSource implements KvSource {
-  private readonly getOptions: { snapshot?: MvccSnapshot };
+  /** undefined without a snapshot: abstract-level's fast path, which copies nothing. */
+  private readonly getOptions: MvccGetOptions | undefined;
 
   constructor(
     private readonly db: MvccDb,
     private readonly snapshot?: MvccSnapshot,
   ) {
-    this.getOptions = snapshot === undefined ? {} : { snapshot };
+    this.getOptions = snapshot === undefined ? undefined : { keyEncoding: "view", valueEncoding: "view", snapshot };
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
@@ -87,7 +104,7 @@ interface Write {
 }
 
 export class Overlay implements KvSource {
-  private readonly writes = new Map<string, Write>();
+  private writes = new Map<string, Write>();
   /** Roughly what the writes weigh, to bound a batch. */
   bytes = 0;
 
@@ -98,13 +115,17 @@ export class Overlay implements KvSource {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.lookup(bytesToLatin1(key), key);
+    return this.lookup(key, undefined);
   }
 
-  private lookup(id: string, key: Uint8Array): Uint8Array | undefined {
-    const write = this.writes.get(id);
-    if (write !== undefined) return write.value ?? undefined;
-    return this.under instanceof Overlay ? this.under.lookup(id, key) : this.under.get(key);
+  /** `id` is the key as a Map key, made once and only if some layer has writes. */
+  private lookup(key: Uint8Array, id: string | undefined): Uint8Array | undefined {
+    if (this.writes.size > 0) {
+      id ??= bytesToLatin1(key);
+      const write = this.writes.get(id);
+      if (write !== undefined) return write.value ?? undefined;
+    }
+    return this.under instanceof Overlay ? this.under.lookup(key, id) : this.under.get(key);
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
@@ -123,6 +144,23 @@ export class Overlay implements KvSource {
     parent.bytes += this.bytes;
     this.writes.clear();
     this.bytes = 0;
+  }
+
+  /** Takes every write of `other` (which is left empty); this overlay must have none. */
+  adopt(other: Overlay): void {
+    if (this.writes.size > 0) throw new Error("Overlay.adopt: this overlay still holds writes");
+    this.writes = other.writes;
+    this.bytes = other.bytes;
+    other.writes = new Map();
+    other.bytes = 0;
+  }
+
+  /** Adds every write to a LevelDB batch; the order does not matter, each key appears once. */
+  addTo(batch: MvccChainedBatch): void {
+    for (const write of this.writes.values()) {
+      if (write.value === null) batch.del(write.key);
+      else batch.put(write.key, write.value);
+    }
   }
 
   /** The writes as one LevelDB batch; the order does not matter, each key appears once. */

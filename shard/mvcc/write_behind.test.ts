@@ -1,0 +1,76 @@
+import { describe, expect, test } from "vitest";
+import { bytes, dump, memoryDb, openShard, text } from "./fixtures.js";
+import type { MvccBatchOp, MvccChainedBatch, MvccDb } from "./store.js";
+
+/** A memory database whose batch writes wait until the test releases (or fails) them. */
+function gatedDb(): { db: MvccDb; release: () => void; fail: (error: Error) => void; waiting: () => number } {
+  const db = memoryDb();
+  const gates: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  const original = db.batch.bind(db) as { (ops: MvccBatchOp[]): Promise<void>; (): MvccChainedBatch };
+  const gated = (): MvccChainedBatch => {
+    const inner = original();
+    return {
+      put: (key, value) => inner.put(key, value),
+      del: (key) => inner.del(key),
+      write: () =>
+        new Promise<void>((resolve, reject) => gates.push({ resolve, reject })).then(() => inner.write()),
+    };
+  };
+  Object.assign(db, { batch: (ops?: MvccBatchOp[]) => (ops === undefined ? gated() : original(ops)) });
+  return {
+    db,
+    release: () => gates.shift()?.resolve(),
+    fail: (error) => gates.shift()?.reject(error),
+    waiting: () => gates.length,
+  };
+}
+
+describe("writes behind apply", () => {
+  test("a put is visible to point reads as soon as apply returns, before LevelDB has it", async () => {
+    const gate = gatedDb();
+    const s = await openShard(undefined, gate.db);
+    await s.put("a", "1");
+    expect(gate.waiting()).toBe(1);
+    expect(await dump(gate.db)).toEqual([]);
+    expect(text(s.state.getSync(bytes("a"), 0)?.value)).toBe("1");
+    expect(s.state.applied.index).toBe(1);
+  });
+
+  test("the next apply reads through the batch in flight and waits for it before handing over its own", async () => {
+    const gate = gatedDb();
+    const s = await openShard(undefined, gate.db);
+    await s.put("a", "1");
+    const second = s.put("a", "2", { prevKv: true });
+    await Promise.resolve();
+    expect(gate.waiting()).toBe(1); // the second batch is not handed over while the first is in flight
+    gate.release();
+    const result = await second;
+    expect(result.ok && "prevKv" in result.response && text(result.response.prevKv?.value)).toBe("1");
+    expect(s.state.getSync(bytes("a"), 0)).toMatchObject({ version: 2, modRevision: 2 });
+    gate.release();
+    await s.state.flushed();
+    expect((await dump(gate.db)).length).toBeGreaterThan(0);
+  });
+
+  test("a range read waits for the batch in flight, so it never misses an applied write", async () => {
+    const gate = gatedDb();
+    const s = await openShard(undefined, gate.db);
+    await s.put("a", "1");
+    const range = s.state.range({ key: bytes("a") }, 0);
+    gate.release();
+    const answer = await range;
+    expect(answer.revision).toBe(1);
+    expect(answer.kvs.map((kv) => text(kv.value))).toEqual(["1"]);
+  });
+
+  test("a write LevelDB refuses stops the shard: reads, applies and flushed() all fail", async () => {
+    const gate = gatedDb();
+    const s = await openShard(undefined, gate.db);
+    await s.put("a", "1");
+    gate.fail(new Error("disk full"));
+    await expect(s.state.flushed()).rejects.toThrow(/disk full/);
+    expect(() => s.state.getSync(bytes("a"), 0)).toThrow(/node must stop/);
+    await expect(s.put("b", "2")).rejects.toThrow(/node must stop/);
+    await s.state.close(); // closing still settles
+  });
+});
