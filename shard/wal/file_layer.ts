@@ -3,15 +3,27 @@
 // the kernel keeps a killed process's writes, a power cut does not.
 
 import { closeSync, openSync, readSync } from "node:fs";
-import { type FileHandle, mkdir, open, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 
 export interface FileLayer {
+  /** Whether the log should zero-fill its next segment ahead of time on this layer by default. */
+  readonly preallocates: boolean;
   mkdir(dir: string): Promise<void>;
   /** File names in `dir`, or none if it does not exist. */
   list(dir: string): Promise<string[]>;
   readFile(path: string): Promise<Buffer>;
-  /** Opens `path` for appending, creating it empty if it does not exist. */
-  openAppend(path: string): Promise<AppendFile>;
+  /**
+   * Opens `path` for appending at byte `at` (by default its end), creating it empty if it does not
+   * exist. Bytes past `at` (a preallocated file's zeros) are overwritten, never shifted.
+   */
+  openAppend(path: string, at?: number): Promise<AppendFile>;
+  /**
+   * Creates `path` filled with `bytes` zeros and syncs it. Overwriting blocks that already exist asks
+   * the file system for no new ones, so an fdatasync of the log need not wait for a journal commit
+   * (and, on ext4, for every other file's dirty data): PostgreSQL's and etcd's preallocated segments.
+   */
+  preallocate(path: string, bytes: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
   /** Writes a whole file and syncs it (and its directory). */
   writeFileSynced(path: string, data: Uint8Array): Promise<void>;
   remove(path: string): Promise<void>;
@@ -32,6 +44,8 @@ export interface AppendFile {
 }
 
 export class DiskFileLayer implements FileLayer {
+  readonly preallocates = true;
+
   async mkdir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
   }
@@ -49,9 +63,32 @@ export class DiskFileLayer implements FileLayer {
     return readFile(path);
   }
 
-  async openAppend(path: string): Promise<AppendFile> {
-    const handle = await open(path, "a+");
-    return new DiskAppendFile(path, handle, openSync(path, "r"));
+  async openAppend(path: string, at?: number): Promise<AppendFile> {
+    // "a+" would ignore positions; "r+" needs the file to exist.
+    await (await open(path, "a")).close();
+    const handle = await open(path, "r+");
+    const position = at ?? (await handle.stat()).size;
+    return new DiskAppendFile(path, handle, openSync(path, "r"), position);
+  }
+
+  async preallocate(path: string, bytes: number): Promise<void> {
+    const handle = await open(path, "w");
+    try {
+      const zeros = Buffer.alloc(Math.min(bytes, 1024 * 1024));
+      for (let at = 0; at < bytes; at += zeros.length) {
+        const length = Math.min(zeros.length, bytes - at);
+        await handle.write(zeros, 0, length, at);
+        // Small steps, each made durable, keep this background work from piling dirty pages in
+        // front of the log's own syncs.
+        await handle.datasync();
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await rename(from, to);
   }
 
   async writeFileSynced(path: string, data: Uint8Array): Promise<void> {
@@ -79,21 +116,25 @@ class DiskAppendFile implements AppendFile {
     private readonly handle: FileHandle,
     /** A separate descriptor for synchronous reads. */
     private readonly readFd: number,
+    /** Where the next append goes. */
+    private position: number,
   ) {}
 
   async append(buffers: readonly Uint8Array[]): Promise<void> {
     const expected = buffers.reduce((sum, b) => sum + b.byteLength, 0);
-    const { bytesWritten } = await this.handle.writev(buffers as Uint8Array[]);
+    const { bytesWritten } = await this.handle.writev(buffers as Uint8Array[], this.position);
     // A short write to a regular file means the disk is full or failing: not something to retry.
     if (bytesWritten !== expected) throw new Error(`wrote ${bytesWritten} of ${expected} bytes`);
+    this.position += expected;
   }
 
   datasync(): Promise<void> {
     return this.handle.datasync();
   }
 
-  truncate(length: number): Promise<void> {
-    return this.handle.truncate(length);
+  async truncate(length: number): Promise<void> {
+    await this.handle.truncate(length);
+    this.position = Math.min(this.position, length);
   }
 
   readSync(offset: number, length: number): Buffer {

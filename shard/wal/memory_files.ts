@@ -10,6 +10,8 @@ interface MemoryFile {
   data: Buffer;
   /** Bytes made durable by the last datasync. */
   synced: number;
+  /** A preallocated file's synced zeros end here (0 for a file that grows by appends). */
+  zeroedTo: number;
   /** Whether the file's directory entry is durable. */
   linked: boolean;
 }
@@ -20,6 +22,9 @@ export interface CrashOptions {
 }
 
 export class MemoryFiles implements FileLayer {
+  /** Off by default: a preallocated segment costs its whole size in memory. */
+  constructor(readonly preallocates = false) {}
+
   private files = new Map<string, MemoryFile>();
   private readonly dirs = new Set<string>();
   /** When set, the next datasync fails with this error. */
@@ -41,13 +46,24 @@ export class MemoryFiles implements FileLayer {
     return Buffer.from(this.get(path).data);
   }
 
-  async openAppend(path: string): Promise<AppendFile> {
-    if (!this.files.has(path)) this.files.set(path, { data: Buffer.alloc(0), synced: 0, linked: false });
-    return new MemoryAppendFile(path, this);
+  async openAppend(path: string, at?: number): Promise<AppendFile> {
+    if (!this.files.has(path)) this.files.set(path, { data: Buffer.alloc(0), synced: 0, linked: false, zeroedTo: 0 });
+    return new MemoryAppendFile(path, this, at ?? this.get(path).data.length);
+  }
+
+  async preallocate(path: string, bytes: number): Promise<void> {
+    this.files.set(path, { data: Buffer.alloc(bytes), synced: 0, linked: false, zeroedTo: bytes });
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const file = this.get(from);
+    this.files.delete(from);
+    // The new name is durable once the directory is synced, as on a real file system.
+    this.files.set(to, { ...file, linked: false });
   }
 
   async writeFileSynced(path: string, data: Uint8Array): Promise<void> {
-    this.files.set(path, { data: Buffer.from(data), synced: data.byteLength, linked: true });
+    this.files.set(path, { data: Buffer.from(data), synced: data.byteLength, linked: true, zeroedTo: 0 });
   }
 
   async remove(path: string): Promise<void> {
@@ -70,19 +86,22 @@ export class MemoryFiles implements FileLayer {
 
   /** Replaces a file's bytes, for tests that damage a log; what it writes counts as synced. */
   overwrite(path: string, data: Buffer): void {
-    this.files.set(path, { data: Buffer.from(data), synced: data.length, linked: true });
+    this.files.set(path, { data: Buffer.from(data), synced: data.length, linked: true, zeroedTo: 0 });
   }
 
   /** The files as a power cut leaves them. Open files of this layer must not be used after. */
   crash(options: CrashOptions = {}): MemoryFiles {
-    const after = new MemoryFiles();
+    const after = new MemoryFiles(this.preallocates);
     for (const dir of this.dirs) after.dirs.add(dir);
     for (const [path, file] of this.files) {
       if (!file.linked) continue;
       const unsynced = file.data.length - file.synced;
       const kept = Math.min(unsynced, Math.max(0, options.keepUnsyncedBytes?.(path, unsynced) ?? 0));
       const length = file.synced + kept;
-      after.files.set(path, { data: Buffer.from(file.data.subarray(0, length)), synced: length, linked: true });
+      // A preallocated file keeps its synced zeros past what was written into it.
+      const data = Buffer.alloc(Math.max(length, file.zeroedTo));
+      file.data.copy(data, 0, 0, length);
+      after.files.set(path, { data, synced: length, linked: true, zeroedTo: file.zeroedTo });
     }
     return after;
   }
@@ -92,11 +111,22 @@ class MemoryAppendFile implements AppendFile {
   constructor(
     readonly path: string,
     private readonly files: MemoryFiles,
+    private position: number,
   ) {}
 
   async append(buffers: readonly Uint8Array[]): Promise<void> {
     const file = this.files.get(this.path);
-    file.data = Buffer.concat([file.data, ...buffers]);
+    const added = Buffer.concat(buffers);
+    const end = this.position + added.length;
+    if (end > file.data.length) {
+      const grown = Buffer.alloc(end);
+      file.data.copy(grown);
+      file.data = grown;
+    }
+    added.copy(file.data, this.position);
+    // Bytes below `synced` are never rewritten: the log only appends past its logical end.
+    file.synced = Math.min(file.synced, this.position);
+    this.position = end;
   }
 
   async datasync(): Promise<void> {
@@ -106,7 +136,7 @@ class MemoryAppendFile implements AppendFile {
       throw failure;
     }
     const file = this.files.get(this.path);
-    const length = file.data.length;
+    const length = this.position;
     await this.files.syncDelay?.();
     file.synced = Math.max(file.synced, Math.min(length, file.data.length));
     this.files.syncCount++;
@@ -116,6 +146,8 @@ class MemoryAppendFile implements AppendFile {
     const file = this.files.get(this.path);
     file.data = Buffer.from(file.data.subarray(0, length));
     file.synced = Math.min(file.synced, length);
+    file.zeroedTo = Math.min(file.zeroedTo, length);
+    this.position = Math.min(this.position, length);
   }
 
   readSync(offset: number, length: number): Buffer {

@@ -60,7 +60,8 @@ const ops = workload(40, 7);
 
 beforeAll(async () => {
   root = diskDir("shardkv-wal-");
-  const wal = await Wal.open({ dir: join(root, "original") });
+  // Recovery's reading of records is the point here; preallocated segments have their own test.
+  const wal = await Wal.open({ dir: join(root, "original"), preallocate: false });
   for (const op of ops) op(wal);
   await wal.sync();
   await wal.close();
@@ -79,9 +80,9 @@ afterAll(async () => {
 let runs = 0;
 async function recoverFrom(bytes: Buffer): Promise<{ wal: Wal; dir: string }> {
   const dir = join(root, `run-${runs++}`);
-  await Wal.open({ dir }).then((w) => w.close());
+  await Wal.open({ dir, preallocate: false }).then((w) => w.close());
   await writeFile(join(dir, segmentName), bytes);
-  return { wal: await Wal.open({ dir }), dir };
+  return { wal: await Wal.open({ dir, preallocate: false }), dir };
 }
 
 /** How many records end at or before `offset`. */
@@ -115,7 +116,8 @@ describe("recovery of the write-ahead log", () => {
       damaged.fill(0, zeroFrom);
       const { wal } = await recoverFrom(damaged);
       expect(stateOf(wal)).toEqual(await expectedState(ops.slice(0, wholeRecordsBefore(zeroFrom))));
-      expect(wal.tornTails).toHaveLength(1);
+      // Zeros from a record boundary on read as a preallocated segment's unused end, not a tear.
+      expect(wal.tornTails).toHaveLength(recordStarts.includes(zeroFrom) ? 0 : 1);
       await wal.close();
     }
   });

@@ -15,7 +15,8 @@ export interface ScannedRecord {
 }
 
 export type SegmentEnd =
-  | { readonly kind: "clean" }
+  /** The records end at `offset`: the file's end, or where its preallocated zeros begin. */
+  | { readonly kind: "clean"; readonly offset: number }
   /** The bytes from `offset` on are a torn write: recovery cuts them off (keeping a copy). */
   | { readonly kind: "torn"; readonly offset: number; readonly reason: string }
   | { readonly kind: "corrupt"; readonly offset: number; readonly reason: string };
@@ -31,6 +32,9 @@ export function scanSegment(buf: Buffer, recordBytesMax: number, isLast: boolean
   }
   let offset = SEGMENT_MAGIC.length;
   while (offset < buf.length) {
+    // Zeros from a record boundary to the end are a preallocated segment's unused space (etcd's WAL
+    // reads them the same way). No record starts with a zero length and a zero checksum that match.
+    if (isZero(buf, offset, buf.length)) return { records, end: { kind: "clean", offset } };
     const result = readRecord(buf, offset, recordBytesMax);
     if (result.ok) {
       records.push({ record: result.record, offset, bytes: result.bytes });
@@ -40,7 +44,7 @@ export function scanSegment(buf: Buffer, recordBytesMax: number, isLast: boolean
     if (isLast && looksTorn(buf, offset, result.problem)) return { records, end: { kind: "torn", offset, reason: result.reason } };
     return { records, end: { kind: "corrupt", offset, reason: result.reason } };
   }
-  return { records, end: { kind: "clean" } };
+  return { records, end: { kind: "clean", offset } };
 }
 
 /**
@@ -65,7 +69,7 @@ function looksTorn(buf: Buffer, offset: number, problem: FrameProblem): boolean 
   return false;
 }
 
-function isZero(buf: Buffer, from: number, to: number): boolean {
+export function isZero(buf: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
   return true;
 }

@@ -10,7 +10,7 @@ import { WalCorruptionError, WalFatalError } from "./errors.js";
 import { type AppendFile, DiskFileLayer, type FileLayer } from "./file_layer.js";
 import { type EntryLocation, GroupLog } from "./group_log.js";
 import { encodeRecord, type GroupId, readRecord, type WalRecord } from "./record.js";
-import { SEGMENT_MAGIC, scanSegment } from "./segment_scan.js";
+import { isZero, SEGMENT_MAGIC, scanSegment } from "./segment_scan.js";
 
 export interface WalOptions {
   readonly dir: string;
@@ -21,6 +21,8 @@ export interface WalOptions {
   readonly recordBytesMax?: number;
   /** Entries each group keeps in memory; older ones are read back from their segment. */
   readonly cacheBytesPerGroupMax?: number;
+  /** Zero-fill each next segment ahead of time (see FileLayer.preallocate); by default on disk, not in memory. */
+  readonly preallocate?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -73,12 +75,16 @@ export class Wal {
   private failure: WalFatalError | undefined;
   private decoded: { seq: number; offset: number; entries: readonly Entry[] } | undefined;
   readonly tornTails: TornTail[] = [];
+  private readonly preallocate: boolean;
+  /** The next segment's file, zero-filled ahead of time; resolves to undefined if that failed. */
+  private spare: Promise<string | undefined> | undefined;
 
   private constructor(private readonly options: WalOptions) {
     this.files = options.files ?? new DiskFileLayer();
     this.segmentBytesMax = options.segmentBytesMax ?? WAL_DEFAULTS.segmentBytesMax;
     this.recordBytesMax = options.recordBytesMax ?? WAL_DEFAULTS.recordBytesMax;
     this.cacheBytesPerGroupMax = options.cacheBytesPerGroupMax ?? WAL_DEFAULTS.cacheBytesPerGroupMax;
+    this.preallocate = options.preallocate ?? this.files.preallocates;
   }
 
   /** Opens the log in `options.dir`, recovering what is there; creates it if there is none. */
@@ -100,15 +106,19 @@ export class Wal {
       const buf = await this.files.readFile(path);
       const { records, end } = scanSegment(buf, this.recordBytesMax, i === names.length - 1);
       if (end.kind === "corrupt") throw new WalCorruptionError(path, end.offset, end.reason);
-      const segment: Segment = { seq, path, file: await this.files.openAppend(path), size: buf.length, written: buf.length, maxIndex: new Map() };
+      const logicalEnd = end.kind === "clean" ? end.offset : buf.length;
+      const segment: Segment = { seq, path, file: await this.files.openAppend(path, logicalEnd), size: logicalEnd, written: logicalEnd, maxIndex: new Map() };
       this.segments.push(segment);
       for (const { record, offset, bytes } of records) this.replay(segment, record, offset, bytes);
       if (end.kind === "torn") await this.cutTornTail(segment, buf, end.offset);
     }
+    // A spare segment being zero-filled when the node stopped is started again from scratch.
+    await this.files.remove(this.sparePath());
     for (const [group, log] of this.groupLogs) {
       const hole = log.firstHole();
       if (hole !== undefined) throw new WalCorruptionError(dir, 0, `group ${group} has no entry ${hole} between its first ${log.first} and last ${log.last}`);
     }
+    this.prepareSpare();
     if (this.segments.length === 0) {
       this.startSegment(1);
       await this.sync();
@@ -118,7 +128,9 @@ export class Wal {
 
   private async cutTornTail(segment: Segment, buf: Buffer, offset: number): Promise<void> {
     const savedAs = `${segment.path}.torn-${offset}`;
-    await this.files.writeFileSynced(savedAs, buf.subarray(offset));
+    // Zeros hold nothing worth keeping (a preallocated segment that never got its header).
+    const onlyZeros = isZero(buf, offset, buf.length);
+    if (!onlyZeros) await this.files.writeFileSynced(savedAs, buf.subarray(offset));
     const file = segment.file!;
     await file.truncate(offset);
     // A segment torn inside its header gets a whole one, so that it reads as an empty segment.
@@ -128,6 +140,7 @@ export class Wal {
     }
     await file.datasync();
     segment.size = segment.written = Math.max(offset, SEGMENT_MAGIC.length);
+    if (onlyZeros) return;
     this.tornTails.push({ file: segment.path, offset, bytes: buf.length - offset, savedAs });
     this.options.log?.(`write-ahead log: cut a torn tail of ${buf.length - offset} bytes from ${segment.path} at byte ${offset} (kept in ${savedAs})`);
   }
@@ -313,7 +326,7 @@ export class Wal {
         const segment = this.segments.find((s) => s.seq === chunk.seq)!;
         current = segment.path;
         if (segment.file === undefined) {
-          segment.file = await this.files.openAppend(segment.path);
+          segment.file = await this.openNewSegment(segment.path);
           created = true;
         }
         await segment.file.append(chunk.buffers);
@@ -333,6 +346,38 @@ export class Wal {
       this.failure ??= new WalFatalError("write and sync", current, error);
       throw this.failure;
     }
+  }
+
+  private sparePath(): string {
+    return `${this.options.dir}/spare.prealloc`;
+  }
+
+  /** Starts zero-filling the next segment in the background, so it is ready when this one fills. */
+  private prepareSpare(): void {
+    if (!this.preallocate) return;
+    const path = this.sparePath();
+    this.spare = this.files.preallocate(path, this.segmentBytesMax).then(
+      () => path,
+      (error: unknown) => {
+        this.options.log?.(`write-ahead log: could not preallocate ${path} (${String(error)}); the next segment grows as it is written`);
+        return undefined;
+      },
+    );
+  }
+
+  /** A new segment's file: the spare, renamed into place, or an empty file if there is none. */
+  private async openNewSegment(path: string): Promise<AppendFile> {
+    const spare = await this.spare;
+    this.spare = undefined;
+    let file: AppendFile;
+    if (spare !== undefined) {
+      await this.files.rename(spare, path);
+      file = await this.files.openAppend(path, 0);
+    } else {
+      file = await this.files.openAppend(path);
+    }
+    this.prepareSpare();
+    return file;
   }
 
   private evictCaches(): void {
@@ -367,6 +412,7 @@ export class Wal {
   async close(): Promise<void> {
     if (this.failure === undefined && this.pending.length > 0) await this.sync().catch(() => undefined);
     await this.flushing?.catch(() => undefined);
+    await this.spare;
     for (const segment of this.segments) await segment.file?.close();
   }
 }

@@ -9,8 +9,8 @@
 
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { ClassicLevel } from "classic-level";
 import type { LevelDb } from "../../shard/keyspace.js";
+import { openNodeDb } from "../../shard/node_db.js";
 import { Store } from "../../shard/store.js";
 import { Wal } from "../../shard/wal/wal.js";
 import { diskDir } from "../support/disk_dir.js";
@@ -21,8 +21,7 @@ const KEYS = 100_000;
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 10);
 
 const dir = diskDir("shardkv-bench-storage-");
-const db: LevelDb = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, "db"), { keyEncoding: "view", valueEncoding: "view" });
-await db.open();
+const db: LevelDb = await openNodeDb(join(dir, "db"));
 const wal = await Wal.open({ dir: join(dir, "wal") });
 const store = await Store.open({ nodeId: 1, db, wal, transport: { send: () => undefined }, tickMs: 100 });
 await store.createGroup(1, [1]);

@@ -3,8 +3,8 @@
 // printing "ack N" for each one the store acknowledged, until it is killed.
 // Usage: crash_child.ts DIR LIFE
 
-import { ClassicLevel } from "classic-level";
 import type { LevelDb } from "../../shard/keyspace.js";
+import { openNodeDb } from "../../shard/node_db.js";
 import { Store } from "../../shard/store.js";
 import { Wal } from "../../shard/wal/wal.js";
 
@@ -18,8 +18,7 @@ const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-const db: LevelDb = new ClassicLevel<Uint8Array, Uint8Array>(`${dir}/db`, { keyEncoding: "view", valueEncoding: "view" });
-await db.open();
+const db: LevelDb = await openNodeDb(`${dir}/db`);
 const wal = await Wal.open({ dir: `${dir}/wal`, segmentBytesMax: 256 * 1024 });
 const store = await Store.open({
   nodeId: 1,
