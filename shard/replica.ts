@@ -34,6 +34,8 @@ export class Replica {
   readonly leaseClock = new LeaseClock();
   /** Readies taken and not yet advanced. */
   inFlight = 0;
+  /** Proposals encoded and waiting for the next turn, which hands them to Raft in one call. */
+  unproposed: { readonly requestId: bigint; readonly data: Uint8Array }[] = [];
   /**
    * Three ordered lanes per replica: writes made durable (then their acknowledgements sent), committed
    * entries applied, and Readies advanced once both lanes are done with them.

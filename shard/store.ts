@@ -183,13 +183,9 @@ export class Store implements ReplicaHost {
     const command = { ...body, header: { nowMs: this.clock(), requestId } };
     validateCommand(command, this.limits);
     const waiting = replica.waiters.addProposal(requestId, this.clock() + this.requestTimeoutMs());
-    const result = replica.raw.propose([encodeCommand(command)]);
-    if (result.kind === "appended") replica.waiters.placed(requestId, result.firstIndex);
-    if (result.kind === "dropped") {
-      const message = result.reason === "noLeader" ? "etcdserver: no leader" : result.reason === "uncommittedLimit" ? "etcdserver: too many requests" : "etcdserver: leader changed";
-      const error = result.reason === "uncommittedLimit" ? new StoreError("RESOURCE_EXHAUSTED", message, result.message) : StoreError.unavailable(message, result.message);
-      replica.waiters.failProposal(requestId, error);
-    }
+    // Proposed to Raft at the next turn, with every other proposal that arrived meanwhile: one call,
+    // one append, however many clients (TiKV batches its proposals the same way).
+    replica.unproposed.push({ requestId, data: encodeCommand(command) });
     this.schedule();
     return await waiting;
   }
@@ -322,6 +318,7 @@ export class Store implements ReplicaHost {
     let mustSync = false;
     try {
       for (const replica of this.replicas.values()) {
+        this.proposeBatch(replica);
         replica.askReadIndex(leaseReads);
         while (replica.canTakeReady(depth)) {
           const ready = replica.raw.ready();
@@ -345,6 +342,22 @@ export class Store implements ReplicaHost {
     if (written.length === 0) return;
     const synced = mustSync ? this.options.wal.sync() : Promise.resolve();
     for (const { replica, ready } of written) this.enqueue(replica, () => synced, ready);
+  }
+
+  private proposeBatch(replica: Replica): void {
+    const batch = replica.unproposed;
+    if (batch.length === 0) return;
+    replica.unproposed = [];
+    const result = replica.raw.propose(batch.map((p) => p.data));
+    if (result.kind === "appended") {
+      batch.forEach((p, i) => replica.waiters.placed(p.requestId, result.firstIndex + i));
+    } else if (result.kind === "dropped") {
+      const overloaded = result.reason === "uncommittedLimit";
+      const message = result.reason === "noLeader" ? "etcdserver: no leader" : overloaded ? "etcdserver: too many requests" : "etcdserver: leader changed";
+      for (const p of batch) {
+        replica.waiters.failProposal(p.requestId, overloaded ? new StoreError("RESOURCE_EXHAUSTED", message, result.message) : StoreError.unavailable(message, result.message));
+      }
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 // layer underneath that forgets what was not synced (memory_files.ts), which a SIGKILL cannot show:
 // the kernel keeps a killed process's writes, a power cut does not.
 
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync, writevSync } from "node:fs";
 import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 
 export interface FileLayer {
@@ -122,7 +122,9 @@ class DiskAppendFile implements AppendFile {
 
   async append(buffers: readonly Uint8Array[]): Promise<void> {
     const expected = buffers.reduce((sum, b) => sum + b.byteLength, 0);
-    const { bytesWritten } = await this.handle.writev(buffers as Uint8Array[], this.position);
+    // A write into the page cache takes microseconds; done on the thread pool it would queue behind
+    // LevelDB's work there and take a round trip. The fdatasync, which waits for the disk, stays async.
+    const bytesWritten = writevSync(this.handle.fd, buffers as Uint8Array[], this.position);
     // A short write to a regular file means the disk is full or failing: not something to retry.
     if (bytesWritten !== expected) throw new Error(`wrote ${bytesWritten} of ${expected} bytes`);
     this.position += expected;
