@@ -36,20 +36,27 @@ describe("writes behind apply", () => {
     expect(s.state.applied.index).toBe(1);
   });
 
-  test("the next apply reads through the batch in flight and waits for it before handing over its own", async () => {
+  test("later applies read through the batch in flight without waiting for it, and land together in the next batch", async () => {
     const gate = gatedDb();
     const s = await openShard(undefined, gate.db);
     await s.put("a", "1");
-    const second = s.put("a", "2", { prevKv: true });
-    await Promise.resolve();
-    expect(gate.waiting()).toBe(1); // the second batch is not handed over while the first is in flight
-    gate.release();
-    const result = await second;
-    expect(result.ok && "prevKv" in result.response && text(result.response.prevKv?.value)).toBe("1");
+    const second = await s.put("a", "2", { prevKv: true });
+    await s.put("b", "3");
+    // Both applies answered while the first batch was still held back.
+    expect(second.ok && "prevKv" in second.response && text(second.response.prevKv?.value)).toBe("1");
     expect(s.state.getSync(bytes("a"), 0)).toMatchObject({ version: 2, modRevision: 2 });
+    expect(gate.waiting()).toBe(1);
+    const flushed = s.state.flushed();
     gate.release();
-    await s.state.flushed();
-    expect((await dump(gate.db)).length).toBeGreaterThan(0);
+    // The first batch landed; the two pending applies went to LevelDB as one batch.
+    while (gate.waiting() === 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(gate.waiting()).toBe(1);
+    gate.release();
+    await flushed;
+    expect(gate.waiting()).toBe(0);
+    const stored = await dump(gate.db);
+    expect(stored.length).toBeGreaterThan(0);
+    expect(text(s.state.getSync(bytes("b"), 0)?.value)).toBe("3");
   });
 
   test("a range read waits for the batch in flight, so it never misses an applied write", async () => {

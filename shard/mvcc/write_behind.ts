@@ -1,55 +1,78 @@
-// LevelDB writes that trail apply. A batch is handed to LevelDB and apply returns at once, while
-// LevelDB writes it on its own thread; until the write lands, its writes stay in `view`, an overlay
-// over the database through which every point read and every later apply reads, so nothing can
-// read around them. Entries are durable in the Raft log before they are applied, so a crash that
-// loses such a batch only replays it. One write at a time and in order: LevelDB does not promise to
-// apply two batches issued concurrently in issue order, and one batch in flight bounds the memory.
+// LevelDB writes that trail apply. Apply hands its batch over and returns at once; LevelDB writes on
+// its own thread. Batches handed over while a write is in flight are merged into one pending batch,
+// written as soon as the write in flight lands: apply never waits for LevelDB (unless pending writes
+// pass a bound), and LevelDB gets fewer, larger batches. Every point read and every later apply reads
+// through `view`: the pending writes, then those in flight, then the database, so nothing reads
+// around them. One LevelDB write at a time, so batches land in order (LevelDB does not promise to
+// order batches issued concurrently). Entries are durable in the Raft log before they are applied,
+// so a crash that loses these writes only replays them.
 
 import { DbSource, type MvccDb, Overlay } from "./store.js";
 
+/** Pending bytes past which apply waits for LevelDB to catch up: the memory this layer may hold. */
+export const PENDING_BYTES_MAX = 64 * 1024 * 1024;
+
 export class WriteBehind {
-  /** The database, plus the writes of the batch in flight (none when nothing is). */
+  /** Writes handed to LevelDB and not yet landed. */
+  readonly #inFlight: Overlay;
+  /** The newest layer: writes not yet handed to LevelDB, over those in flight, over the database. */
   readonly view: Overlay;
   readonly #db: MvccDb;
-  /** Settles (never rejects) once the batch in flight is written or has failed. */
-  #writing: Promise<void> = Promise.resolve();
-  /** Set once a write failed: the database may have lost it, nothing may be read or written after. */
+  /** Settles (never rejects) when the write in flight lands or fails; undefined when none is. */
+  #writing: Promise<void> | undefined;
+  /** Batches handed over, and how many of them LevelDB holds. */
+  #handed = 0;
+  #landed = 0;
   #failure: Error | undefined;
 
   constructor(db: MvccDb) {
     this.#db = db;
-    this.view = new Overlay(new DbSource(db));
+    this.#inFlight = new Overlay(new DbSource(db));
+    this.view = new Overlay(this.#inFlight);
   }
 
   get failure(): Error | undefined {
     return this.#failure;
   }
 
-  /**
-   * Waits for the write in flight, then moves every write of `batch` (left empty, still stacked on
-   * `view`) into `view` and hands them to LevelDB. Reads through `view` see them from now on.
-   */
+  /** Moves every write of `batch` (left empty) into the pending layer and starts a LevelDB write if none runs. */
   async write(batch: Overlay): Promise<void> {
-    await this.flushed();
-    this.view.adopt(batch);
+    if (this.#failure !== undefined) throw this.#failure;
+    batch.commitTo(this.view);
+    this.#handed++;
+    if (this.#writing === undefined) this.#start();
+    while (this.view.bytes > PENDING_BYTES_MAX && this.#writing !== undefined) await this.#writing;
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #start(): void {
+    const upTo = this.#handed;
+    this.#inFlight.adopt(this.view);
     const chained = this.#db.batch();
-    this.view.addTo(chained);
+    this.#inFlight.addTo(chained);
     this.#writing = chained.write().then(
-      () => this.view.clear(),
+      () => {
+        this.#inFlight.clear();
+        this.#landed = upTo;
+        this.#writing = undefined;
+        if (this.view.size > 0) this.#start();
+      },
       (error: unknown) => {
         this.#failure = new Error(`Cannot write applied entries to LevelDB: ${String(error)}; the node must stop`, { cause: error });
+        this.#writing = undefined;
       },
     );
   }
 
-  /** Resolves once every batch handed over so far is in LevelDB; rejects if one could not be written. */
+  /** Resolves once every batch handed over before the call is in LevelDB; rejects if one could not be written. */
   async flushed(): Promise<void> {
-    await this.#writing;
+    const target = this.#handed;
+    while (this.#landed < target && this.#writing !== undefined && this.#failure === undefined) await this.#writing;
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  /** Waits for the write in flight to settle, whatever its outcome. */
-  settled(): Promise<void> {
-    return this.#writing;
+  /** Waits for writes in flight to settle, whatever their outcome. */
+  async settled(): Promise<void> {
+    while (this.#writing !== undefined) await this.#writing;
   }
 }
