@@ -1,0 +1,8 @@
+// shard/transport: the peer transport between nodes over gRPC. Other folders import only this file.
+export { Backoff } from "./backoff.js";
+export { resolveLimits, TRANSPORT_DEFAULTS, TransportLimitError, type TransportLimits } from "./limits.js";
+export { decodeMessage, encodeMessage, PeerProtocolError } from "./message_codec.js";
+export type { PeerServiceStats } from "./peer_service.js";
+export type { PeerStreamStats } from "./peer_stream.js";
+export { PeerTransport, type PeerTransportOptions, type TransportStats } from "./peer_transport.js";
+export type { TransportHost } from "./transport_host.js";
