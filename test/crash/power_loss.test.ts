@@ -17,7 +17,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 describe("power cuts under a running store", () => {
   it(`lose no acknowledged write and half-apply no transaction across ${CUTS} cuts`, async () => {
     const random = new SeededRandom(4242);
-    let files = new MemoryFiles();
+    // Preallocated segments, as on disk: records are written over synced zeros.
+    let files = new MemoryFiles(true);
     let disk = new PowerLossDb();
     await disk.db.open();
     const acked = new Set<number>();
