@@ -10,3 +10,4 @@ export { ShardState, type ShardStateOptions } from "./shard_state.js";
 export type { MvccDb, MvccSnapshot, MvccIterator, MvccBatchOp } from "./store.js";
 export { KeyLayout } from "./keys.js";
 export { LeaseClock } from "./lease_clock.js";
+export { compareByTarget } from "./range.js";

@@ -110,7 +110,7 @@ function shape(kvs: KeyValue[], total: number, req: RangeRequest): RangeResponse
   if (target !== "key" && order === "none") order = "ascend";
   if (target === "key" && order === "ascend") order = "none";
   if (order !== "none") {
-    const compare = comparator(target);
+    const compare = compareByTarget(target);
     // Array.prototype.sort is stable: ties keep key order in both directions.
     answer.sort(order === "ascend" ? compare : (a, b) => compare(b, a));
   }
@@ -124,7 +124,8 @@ function shape(kvs: KeyValue[], total: number, req: RangeRequest): RangeResponse
   return { kvs: answer, more, count: total };
 }
 
-function comparator(target: SortTarget): (a: KeyValue, b: KeyValue) => number {
+/** etcd's order for a sort target; the router merges shards' answers with the same one. */
+export function compareByTarget(target: SortTarget): (a: KeyValue, b: KeyValue) => number {
   switch (target) {
     case "key":
       return (a, b) => compareBytes(a.key, b.key);

@@ -1,0 +1,168 @@
+// etcd's KV service (Range, Put, DeleteRange, Txn, Compact) over a set of shards. A request on one
+// key goes to that key's shard; a range or a delete over a range goes to every shard that may hold
+// its keys (router/shard_map.ts `shardsForRange`) and their answers are merged in key order. Each
+// shard's part is linearizable (or serializable) on its own; a multi-shard answer is not one snapshot
+// of the whole keyspace, and a multi-shard delete is not atomic (each shard's part is).
+//
+// Revisions are per shard (ARCHITECTURE.md, "Revisions in a sharded etcd"). The response header's
+// revision is the shard's for a one-shard request; for a multi-shard one it is the largest of the
+// shards' revisions, with the raft_term of that shard: a client that feeds it back as a `revision`
+// gets FAILED_PRECONDITION rather than a silently wrong answer, since a revision picks a point in
+// one shard's history only.
+
+import type * as grpc from "@grpc/grpc-js";
+import type { kvSpec, ServiceHandlers, Writable } from "../proto/index.js";
+import type * as t from "../proto/index.js";
+import type * as mvcc from "../shard/mvcc/index.js";
+import type { ApplyResult, CommandBody } from "../shard/mvcc/index.js";
+import {
+  deleteRangeFromWire,
+  deleteRangeResponseToWire,
+  headerToWire,
+  int64ToNumber,
+  putFromWire,
+  putResponseToWire,
+  rangeFromWire,
+  rangeResponseToWire,
+  txnFromWire,
+  txnResponseToWire,
+} from "./etcd_convert.js";
+import { RouterError, requireKey, toGrpcStatus } from "./errors.js";
+import { byKey, mergeRanges } from "./range_merge.js";
+import type { ReadConsistency, ShardAccess } from "./shard_access.js";
+import type { ShardInfo } from "./shard_map.js";
+import { shardForTxn } from "./txn_routing.js";
+
+type KvHandlers = Required<ServiceHandlers<typeof kvSpec.methods>>;
+
+/** One shard's part of an answer, with the revision it is as of. */
+interface Part<T> {
+  readonly shard: number;
+  readonly revision: number;
+  readonly response: T;
+}
+
+export class KvService {
+  constructor(private readonly access: ShardAccess) {}
+
+  /** The grpc-js handlers, for `server.addService(etcd.KV.definition, service.handlers())`. */
+  handlers(): KvHandlers {
+    return {
+      Range: unary((req) => this.range(req)),
+      Put: unary((req) => this.put(req)),
+      DeleteRange: unary((req) => this.deleteRange(req)),
+      Txn: unary((req) => this.txn(req)),
+      Compact: unary((req) => this.compact(req)),
+    };
+  }
+
+  async range(wire: t.RangeRequest): Promise<Writable<t.RangeResponse>> {
+    const req = rangeFromWire(wire);
+    requireKey(req.key);
+    const shards = this.access.map().shardsForRange(req.key, req.rangeEnd);
+    const consistency: ReadConsistency = wire.serializable ? "serializable" : "linearizable";
+    if (shards.length === 1) {
+      const part = await this.rangeShard(shards[0]!, req, consistency);
+      return rangeResponseToWire(part.response, this.header(part));
+    }
+    if ((req.revision ?? 0) > 0) {
+      throw RouterError.failedPrecondition(
+        `Cannot range at revision ${req.revision} over ${shards.length} shards: revisions compare only within a shard; ` +
+          `use a hash tag to keep the range in one shard (a prefix like "{user:42}/"), or leave revision at 0`,
+      );
+    }
+    // Every shard is asked for the whole request, `limit` included: range_merge.ts says why that suffices.
+    const parts = await Promise.all(shards.map((shard) => this.rangeShard(shard, req, consistency)));
+    const merged = mergeRanges(
+      parts.map((part) => part.response),
+      req,
+    );
+    return rangeResponseToWire(merged, this.header(latest(parts)));
+  }
+
+  async put(wire: t.PutRequest): Promise<Writable<t.PutResponse>> {
+    const req = putFromWire(wire);
+    requireKey(req.key);
+    const part = await this.proposeTo<mvcc.PutResponse>(this.access.map().shardFor(req.key), { op: "put", put: req });
+    return putResponseToWire(part.response, this.header(part));
+  }
+
+  async deleteRange(wire: t.DeleteRangeRequest): Promise<Writable<t.DeleteRangeResponse>> {
+    const req = deleteRangeFromWire(wire);
+    requireKey(req.key);
+    const shards = this.access.map().shardsForRange(req.key, req.rangeEnd);
+    const body: CommandBody = { op: "deleteRange", deleteRange: req };
+    // In parallel and independently: if one shard fails, the others may have deleted their part.
+    const parts = await Promise.all(shards.map((shard) => this.proposeTo<mvcc.DeleteRangeResponse>(shard, body)));
+    const deleted = parts.reduce((sum, part) => sum + part.response.deleted, 0);
+    const prevKvs = parts.flatMap((part) => part.response.prevKvs);
+    if (parts.length > 1) prevKvs.sort(byKey);
+    return deleteRangeResponseToWire({ deleted, prevKvs }, this.header(latest(parts)));
+  }
+
+  async txn(wire: t.TxnRequest): Promise<Writable<t.TxnResponse>> {
+    const req = txnFromWire(wire);
+    const shard = shardForTxn(this.access.map(), req);
+    const part = await this.proposeTo<mvcc.TxnResponse>(shard, { op: "txn", txn: req });
+    return txnResponseToWire(part.response, this.header(part));
+  }
+
+  /**
+   * A compaction revision names a point in one shard's history, so it means something only when the
+   * cluster has one data shard (then it is etcd's Compact, physical or not: apply compacts at once).
+   * With several shards each compacts on its own (the retained-events window and the tombstone
+   * retention), and an explicit Compact is refused rather than applied to the wrong history.
+   */
+  async compact(wire: t.CompactionRequest): Promise<Writable<t.CompactionResponse>> {
+    const revision = int64ToNumber(wire.revision, "compaction revision");
+    const shards = this.access.map().shards;
+    if (shards.length !== 1) {
+      throw RouterError.failedPrecondition(
+        `Cannot compact at revision ${revision}: this cluster has ${shards.length} shards, each with its own revisions, ` +
+          `so one revision names no point of the whole store; each shard compacts its own history as it goes`,
+      );
+    }
+    const part = await this.proposeTo<mvcc.CompactResponse>(shards[0]!, { op: "compact", revision });
+    return { header: this.header(part) };
+  }
+
+  private async rangeShard(shard: ShardInfo, req: mvcc.RangeRequest, consistency: ReadConsistency): Promise<Part<mvcc.RangeResponse>> {
+    const state = await this.access.read(shard.id, consistency);
+    const { revision, ...response } = await state.range(req, this.access.nowMs());
+    return { shard: shard.id, revision, response };
+  }
+
+  /**
+   * Proposes and unwraps the result. The cast is the state machine's contract (shard/mvcc/apply.ts):
+   * a command applied without error answers with the response type of its op.
+   */
+  private async proposeTo<R extends mvcc.CommandResponse>(shard: ShardInfo, body: CommandBody): Promise<Part<R>> {
+    const result: ApplyResult = await this.access.propose(shard.id, body);
+    if (!result.ok) throw result.error;
+    return { shard: shard.id, revision: result.revision, response: result.response as R };
+  }
+
+  private header(part: { readonly shard: number; readonly revision: number }): Writable<t.ResponseHeader> {
+    return headerToWire({
+      clusterId: this.access.clusterId,
+      memberId: this.access.memberId,
+      revision: part.revision,
+      raftTerm: this.access.raftTerm(part.shard),
+    });
+  }
+}
+
+/** The part with the largest revision: what a multi-shard header reports (see the file's comment). */
+function latest<T>(parts: readonly Part<T>[]): Part<T> {
+  return parts.reduce((best, part) => (part.revision > best.revision ? part : best));
+}
+
+/** A unary handler from an async function; every failure goes through errors.ts. */
+function unary<Req, Res>(handle: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    handle(call.request).then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toGrpcStatus(error)),
+    );
+  };
+}
