@@ -48,6 +48,7 @@ export class ShardkvNode {
     /** Where clients reach this node (the bound port when --listen-client asked for port 0). */
     readonly clientAddress: string,
     readonly peerAddress: string,
+    private readonly log: (line: string) => void,
   ) {}
 
   static async start(options: NodeOptions): Promise<ShardkvNode> {
@@ -102,7 +103,7 @@ export class ShardkvNode {
       server.bindAsync(options.listenClient, grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
     });
     const clientAddress = `${options.listenClient.slice(0, options.listenClient.lastIndexOf(":"))}:${port}`;
-    node = new ShardkvNode(member, config, db, wal, store, transport, server, clientAddress, peerAddress);
+    node = new ShardkvNode(member, config, db, wal, store, transport, server, clientAddress, peerAddress, log);
     log(`node ${member.name} (id ${member.id}) serves clients on ${clientAddress} and peers on ${peerAddress}`);
     return node;
   }
@@ -112,9 +113,13 @@ export class ShardkvNode {
   /** Stops taking requests, lets what is in flight finish, and closes the stores. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      // Clients first (calls in flight finish, new ones are refused), then the replicas, then peers.
       await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+      this.log("client server stopped");
       await this.store.close();
+      this.log("replicas stopped");
       await this.transport.close();
+      this.log("peer transport stopped");
       await this.wal.close();
       await this.db.close();
     })();
