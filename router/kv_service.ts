@@ -9,8 +9,9 @@
 // shards' revisions, with the raft_term of that shard: a client that feeds it back as a `revision`
 // gets FAILED_PRECONDITION rather than a silently wrong answer, since a revision picks a point in
 // one shard's history only.
+//
+// A put may attach its key only to a lease of the key's own shard for now (lease_home.ts says why).
 
-import type * as grpc from "@grpc/grpc-js";
 import type { kvSpec, ServiceHandlers, Writable } from "../proto/index.js";
 import type * as t from "../proto/index.js";
 import type * as mvcc from "../shard/mvcc/index.js";
@@ -27,7 +28,9 @@ import {
   txnFromWire,
   txnResponseToWire,
 } from "./etcd_convert.js";
-import { RouterError, requireKey, toGrpcStatus } from "./errors.js";
+import { RouterError, requireKey } from "./errors.js";
+import { unary } from "./grpc_handlers.js";
+import { leasedPut, putsOfTxn, requireLeasesAt } from "./lease_home.js";
 import { byKey, mergeRanges } from "./range_merge.js";
 import type { ReadConsistency, ShardAccess } from "./shard_access.js";
 import type { ShardInfo } from "./shard_map.js";
@@ -83,7 +86,9 @@ export class KvService {
   async put(wire: t.PutRequest): Promise<Writable<t.PutResponse>> {
     const req = putFromWire(wire);
     requireKey(req.key);
-    const part = await this.proposeTo<mvcc.PutResponse>(this.access.map().shardFor(req.key), { op: "put", put: req });
+    const shard = this.access.map().shardFor(req.key);
+    await requireLeasesAt(this.access, shard, [leasedPut(req)]);
+    const part = await this.proposeTo<mvcc.PutResponse>(shard, { op: "put", put: req });
     return putResponseToWire(part.response, this.header(part));
   }
 
@@ -103,6 +108,7 @@ export class KvService {
   async txn(wire: t.TxnRequest): Promise<Writable<t.TxnResponse>> {
     const req = txnFromWire(wire);
     const shard = shardForTxn(this.access.map(), req);
+    await requireLeasesAt(this.access, shard, putsOfTxn(req));
     const part = await this.proposeTo<mvcc.TxnResponse>(shard, { op: "txn", txn: req });
     return txnResponseToWire(part.response, this.header(part));
   }
@@ -155,14 +161,4 @@ export class KvService {
 /** The part with the largest revision: what a multi-shard header reports (see the file's comment). */
 function latest<T>(parts: readonly Part<T>[]): Part<T> {
   return parts.reduce((best, part) => (part.revision > best.revision ? part : best));
-}
-
-/** A unary handler from an async function; every failure goes through errors.ts. */
-function unary<Req, Res>(handle: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    handle(call.request).then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(toGrpcStatus(error)),
-    );
-  };
 }

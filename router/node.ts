@@ -13,12 +13,16 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadEtcdApi } from "../proto/index.js";
 import type { LevelDb } from "../shard/keyspace.js";
-import { openNodeDb } from "../shard/node_db.js";
+import { approximateBytes, openNodeDb } from "../shard/node_db.js";
 import { Store } from "../shard/store.js";
 import { PeerTransport } from "../shard/transport/index.js";
 import { Wal } from "../shard/wal/wal.js";
 import { bootstrapConfig, type ClusterConfig, ClusterConfigError, loadClusterConfig, type Member, saveClusterConfig } from "./cluster_config.js";
+import { ClusterService } from "./cluster_service.js";
 import { KvService } from "./kv_service.js";
+import { LeaseService } from "./lease_service.js";
+import { MaintenanceService } from "./maintenance_service.js";
+import type { MemberInfo } from "./members.js";
 import { LocalShardAccess } from "./shard_access.js";
 import { ShardMap } from "./shard_map.js";
 
@@ -95,14 +99,28 @@ export class ShardkvNode {
       if (shard.replicas.includes(member.id) && !held.has(shard.id)) await store.createGroup(shard.id, shard.replicas);
     }
     const peerAddress = await transport.start();
-    const access = new LocalShardAccess(store, new ShardMap(config.shardMapEpoch, config.shards), member.memberId, config.clusterId);
+    const access = new LocalShardAccess(store, new ShardMap(config.shardMapEpoch, config.shards), member.memberId, config.clusterId, {
+      dbSizeBytes: () => approximateBytes(db),
+    });
     const api = loadEtcdApi();
     const server = new grpc.Server();
-    server.addService(api.KV.definition, new KvService(access).handlers());
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(options.listenClient, grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
     });
     const clientAddress = `${options.listenClient.slice(0, options.listenClient.lastIndexOf(":"))}:${port}`;
+    // Other members' client addresses are not in --initial-cluster; the meta group will carry them.
+    const members: MemberInfo[] = config.members.map((m) => ({
+      id: m.memberId,
+      nodeId: m.id,
+      name: m.name,
+      peerURLs: [`http://${m.peerAddress}`],
+      clientURLs: m.id === member.id ? [`http://${clientAddress}`] : [],
+      isLearner: false,
+    }));
+    server.addService(api.KV.definition, new KvService(access).handlers());
+    server.addService(api.Lease.definition, new LeaseService(access).handlers());
+    server.addService(api.Maintenance.definition, new MaintenanceService(access, members).handlers());
+    server.addService(api.Cluster.definition, new ClusterService(access, members).handlers());
     node = new ShardkvNode(member, config, db, wal, store, transport, server, clientAddress, peerAddress, log);
     log(`node ${member.name} (id ${member.id}) serves clients on ${clientAddress} and peers on ${peerAddress}`);
     return node;

@@ -8,6 +8,7 @@
 // epoch, belongs to the node issue; `read` returning a ShardState will then become a range
 // request answered by the shard's leader, since a remote state cannot be handed out.
 
+import type { NodeId } from "../raft/index.js";
 import type { ApplyResult, CommandBody, ShardState } from "../shard/mvcc/index.js";
 import type { Store } from "../shard/store.js";
 import { StoreError } from "../shard/store_error.js";
@@ -30,6 +31,36 @@ export interface ShardAccess {
   readonly clusterId: bigint;
   /** The Raft term of the shard as this node knows it (the leader's term when it leads). */
   raftTerm(shard: number): number;
+  /** What etcd's Status reports of a shard, as this node's replica knows it. */
+  raftStatus(shard: number): ShardRaftStatus;
+  /**
+   * Revokes a lease on its home shard and tells the leader's lease clock at once, so that a
+   * keep-alive arriving before the clock would have expired it is not answered with a TTL.
+   */
+  leaseRevoke(shard: number, id: bigint): Promise<ApplyResult>;
+  /** Renews a lease on the shard leader's clock: its TTL in seconds, or undefined once it is gone. */
+  leaseKeepAlive(shard: number, id: bigint): Promise<number | undefined>;
+  /** Time left on the shard leader's lease clock (0 once expired), or undefined if the clock does not know the lease. */
+  leaseRemainingMs(shard: number, id: bigint): Promise<number | undefined>;
+  /** Approximate bytes the node's database takes on disk (0 when the database cannot say). */
+  dbSizeBytes(): Promise<number>;
+}
+
+export interface ShardRaftStatus {
+  /** The node that leads the shard, or 0 (raft's NONE) while there is none. */
+  readonly leader: NodeId;
+  readonly term: number;
+  /** etcd's raftIndex is the committed index; raftAppliedIndex the applied one (the shard's revision). */
+  readonly committedIndex: number;
+  readonly appliedIndex: number;
+}
+
+export interface LocalShardAccessOptions {
+  /**
+   * The database's size, which the Store does not expose: classic-level answers `approximateSize`
+   * over the whole keyspace, memory-level has nothing to say (then Status reports 0).
+   */
+  readonly dbSizeBytes?: () => Promise<number>;
 }
 
 /** Every shard on one local Store. A shard without a replica here is UNAVAILABLE (no forwarding yet). */
@@ -39,6 +70,7 @@ export class LocalShardAccess implements ShardAccess {
     private shardMap: ShardMap,
     readonly memberId: bigint,
     readonly clusterId: bigint,
+    private readonly options: LocalShardAccessOptions = {},
   ) {}
 
   map(): ShardMap {
@@ -67,6 +99,44 @@ export class LocalShardAccess implements ShardAccess {
 
   raftTerm(shard: number): number {
     return this.requireReplica(shard).raw.raft.term;
+  }
+
+  raftStatus(shard: number): ShardRaftStatus {
+    const replica = this.requireReplica(shard);
+    const { raft } = replica.raw;
+    return { leader: raft.lead, term: raft.term, committedIndex: raft.log.committed, appliedIndex: replica.state.applied.index };
+  }
+
+  async leaseRevoke(shard: number, id: bigint): Promise<ApplyResult> {
+    this.requireReplica(shard);
+    return await this.store.leaseRevoke(shard, id);
+  }
+
+  async leaseKeepAlive(shard: number, id: bigint): Promise<number | undefined> {
+    this.requireReplica(shard);
+    try {
+      // Throws UNAVAILABLE on a follower: keep-alives are the leader's (forwarding comes with the node issue).
+      return this.store.leaseKeepAlive(shard, id);
+    } catch (error) {
+      if (error instanceof StoreError && error.code === "NOT_FOUND") return undefined;
+      throw error;
+    }
+  }
+
+  async leaseRemainingMs(shard: number, id: bigint): Promise<number | undefined> {
+    const replica = this.requireReplica(shard);
+    // Only the leader's clock holds deadlines (shard/mvcc/lease_clock.ts); a follower's is empty.
+    if (!replica.isLeader) {
+      throw RouterError.unavailable(
+        `shardkv: member ${this.memberId} does not lead shard ${shard}, whose leader keeps its leases' deadlines`,
+        "forwarding to the shard's leader is not implemented yet; ask the node that leads the shard",
+      );
+    }
+    return replica.leaseClock.remainingMs(id, this.store.nowMs());
+  }
+
+  async dbSizeBytes(): Promise<number> {
+    return (await this.options.dbSizeBytes?.()) ?? 0;
   }
 
   private requireReplica(shard: number): ReturnType<Store["replica"]> {

@@ -25,3 +25,9 @@ export async function openNodeDb(dir: string, options: NodeDbOptions = {}): Prom
   await db.open();
   return db;
 }
+
+/** LevelDB's estimate of the bytes its files hold (0 for a database that is not classic-level). */
+export async function approximateBytes(db: LevelDb): Promise<number> {
+  if (!(db instanceof ClassicLevel)) return 0;
+  return (db as ClassicLevel<Uint8Array, Uint8Array>).approximateSize(new Uint8Array([0]), new Uint8Array(64).fill(0xff));
+}

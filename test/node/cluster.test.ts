@@ -116,4 +116,22 @@ describe("a three-node cluster", () => {
     expect(all.count).toBe(3);
     expect(all.kvs.map((kv) => Buffer.from(kv.key, "base64").toString())).toEqual(["greeting", "tool/etcdctl", "while-away"]);
   });
+
+  it("answers etcdctl's member list, endpoint status, and lease grant, list and revoke", async () => {
+    const endpoint = `--endpoints=${nodes[0]!.clientAddress}`;
+    const env = { ...process.env, ETCDCTL_API: "3" };
+    const { stdout: members } = await run("etcdctl", [endpoint, "member", "list"], { env });
+    expect(members.trim().split("\n").map((line) => line.split(", ")[2])).toEqual(["n1", "n2", "n3"]);
+    const { stdout: status } = await run("etcdctl", [endpoint, "endpoint", "status", "--write-out=json"], { env });
+    const [first] = JSON.parse(status) as { Status: { version: string; leader: string } }[];
+    expect(first?.Status.version).toMatch(/^3\.5\.0/);
+    const { stdout: granted } = await run("etcdctl", [endpoint, "lease", "grant", "60"], { env });
+    const id = /lease ([0-9a-f]+) granted with TTL\(60s\)/.exec(granted)?.[1];
+    expect(id).toBeDefined();
+    const { stdout: listed } = await run("etcdctl", [endpoint, "lease", "list"], { env });
+    expect(listed).toContain(id!);
+    const { stdout: revoked } = await run("etcdctl", [endpoint, "lease", "revoke", id!], { env });
+    expect(revoked).toMatch(new RegExp(`lease ${id} revoked`));
+    // Keep-alives and time-to-live need the home shard's leader until requests are forwarded.
+  });
 });

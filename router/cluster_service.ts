@@ -1,0 +1,45 @@
+// etcd's Cluster service. MemberList answers from the member list the node was started with; adding,
+// removing, updating and promoting members change every shard's Raft configuration and the meta
+// group's list together, which comes with the membership issue: until then they answer UNIMPLEMENTED
+// with a sentence that says so, never a silent success.
+
+import type { clusterSpec, ServiceHandlers, Writable } from "../proto/index.js";
+import type * as t from "../proto/index.js";
+import { headerToWire } from "./etcd_convert.js";
+import { unary, unimplementedUnary } from "./grpc_handlers.js";
+import { type MemberInfo, memberToWire } from "./members.js";
+import type { ShardAccess } from "./shard_access.js";
+
+type ClusterHandlers = Required<ServiceHandlers<typeof clusterSpec.methods>>;
+
+const MEMBERSHIP_LATER = "membership changes come with the membership issue; for now a cluster keeps the members it was bootstrapped with";
+
+export class ClusterService {
+  constructor(
+    private readonly access: ShardAccess,
+    private readonly members: readonly MemberInfo[],
+  ) {}
+
+  /** The grpc-js handlers, for `server.addService(etcd.Cluster.definition, service.handlers())`. */
+  handlers(): ClusterHandlers {
+    return {
+      MemberList: unary(async () => this.memberList()),
+      MemberAdd: unimplementedUnary(`shardkv: cannot add a member: ${MEMBERSHIP_LATER}`),
+      MemberRemove: unimplementedUnary(`shardkv: cannot remove a member: ${MEMBERSHIP_LATER}`),
+      MemberUpdate: unimplementedUnary(`shardkv: cannot update a member's peer URLs: ${MEMBERSHIP_LATER}`),
+      MemberPromote: unimplementedUnary(`shardkv: cannot promote a learner: ${MEMBERSHIP_LATER}`),
+    };
+  }
+
+  /** `linearizable` is accepted and needs nothing: the list does not change while the node runs. */
+  memberList(): Writable<t.MemberListResponse> {
+    return { header: this.header(), members: this.members.map(memberToWire) };
+  }
+
+  /** etcd's header carries the store's revision; ours is the first data shard's, whose term it also gives. */
+  private header(): Writable<t.ResponseHeader> {
+    const first = this.access.map().shards[0]!.id;
+    const status = this.access.raftStatus(first);
+    return headerToWire({ clusterId: this.access.clusterId, memberId: this.access.memberId, revision: status.appliedIndex, raftTerm: status.term });
+  }
+}
