@@ -93,7 +93,9 @@ describe("a three-node cluster", () => {
   it("keeps a restarted node's data and lets it catch up on what it missed", async () => {
     await nodes[2]!.stop();
     nodes[2] = undefined;
-    await put(0, "while-away", "written");
+    // If node 3 led the key's shard, node 1 may still forward to it until a new leader is elected:
+    // such a write fails (UNAVAILABLE, outcome unknown) and a client retries it, as here.
+    await eventually("a write while node 3 is down", () => put(0, "while-away", "written"), 20_000);
     nodes[2] = await ShardkvNode.start(options[2]!);
     const seen = await eventually("the restarted node's linearizable read", async () => {
       const answer = await get(2, "while-away");
