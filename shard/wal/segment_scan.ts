@@ -59,14 +59,18 @@ function looksTorn(buf: Buffer, offset: number, problem: FrameProblem): boolean 
   const payloadBytes = buf.readUInt32LE(offset);
   const known = (problem === "checksum" || problem === "malformed") && payloadBytes >= 10;
   const span = known ? Math.min(buf.length, offset + 9 + payloadBytes) : buf.length;
-  // A sector of the record that reads as zeros never reached the disk; the file's last sector may be partial.
-  for (let sector = Math.ceil(offset / SECTOR_BYTES) * SECTOR_BYTES; sector < span; sector += SECTOR_BYTES) {
-    const end = Math.min(sector + SECTOR_BYTES, buf.length);
-    if (end - sector === SECTOR_BYTES || end === buf.length) {
-      if (isZero(buf, sector, end)) return true;
-    }
+  // A torn write is the log's last: after it the file ends, or holds only a preallocated segment's
+  // zeros. A bad record with written records after it is damage, never a tear.
+  if (!isZero(buf, span, buf.length)) return false;
+  // A part of the record that reads as zeros never reached the disk. The record is cut at sector
+  // boundaries (etcd's isTornEntry): a chunk may be partial at either end of the record.
+  for (let from = offset; from < span; ) {
+    const to = Math.min(span, (Math.floor(from / SECTOR_BYTES) + 1) * SECTOR_BYTES);
+    if (isZero(buf, from, to)) return true;
+    from = to;
   }
-  return false;
+  // A write cut short inside a sector leaves the record's end as zeros.
+  return known && buf[span - 1] === 0;
 }
 
 export function isZero(buf: Buffer, from: number, to: number): boolean {

@@ -197,4 +197,20 @@ describe("preallocated segments", () => {
     const again = await Wal.open({ dir: DIR, files: after, segmentBytesMax: 4_096 });
     expect(again.group(1)?.last).toBe(60);
   });
+
+  it("read a record cut at any byte, with zeros after it, as a torn write and not as damage", async () => {
+    for (let kept = 1; kept < 480; kept += 7) {
+      const files = new MemoryFiles(true);
+      const wal = await Wal.open({ dir: DIR, files, segmentBytesMax: 4_096 });
+      await fill(wal, 1, 8);
+      wal.appendEntries(1, entries(9, 12, 1, 100));
+      // The record reaches the file; its fdatasync never returns before the power goes.
+      files.syncDelay = () => new Promise<void>(() => undefined);
+      void wal.sync();
+      await new Promise((resolve) => setImmediate(resolve));
+      const after = files.crash({ keepUnsyncedBytes: (_path, unsynced) => Math.min(unsynced, kept) });
+      const again = await Wal.open({ dir: DIR, files: after, segmentBytesMax: 4_096 });
+      expect(again.group(1)?.last).toBe(8);
+    }
+  });
 });
