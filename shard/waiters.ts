@@ -9,8 +9,6 @@ interface ProposalWaiter {
   readonly resolve: (result: ApplyResult) => void;
   readonly reject: (error: Error) => void;
   readonly deadlineMs: number;
-  /** Where the entry landed, when this replica appended it as leader; a different entry there means it was lost. */
-  index: number | undefined;
 }
 
 interface ReadWaiter {
@@ -21,6 +19,15 @@ interface ReadWaiter {
 
 export class Waiters {
   private readonly proposals = new Map<bigint, ProposalWaiter>();
+  /**
+   * Where this replica, as leader, appended each proposal's entry (two parallel queues, oldest from
+   * `placedHead`): a different entry applied there means the proposal was lost. Invariant: indexes
+   * increase along the queue (a leader appends after its last entry; appending lower means the log
+   * was cut, see `placed`), so an apply looks only at the front: nothing is O(pending) per apply.
+   */
+  private placedIndexes: number[] = [];
+  private placedIds: bigint[] = [];
+  private placedHead = 0;
   /** Reads not yet sent to the Raft core: they share one read index per turn (etcd batches them the same way). */
   private unsent: ReadWaiter[] = [];
   /** Reads whose read index was asked for, by context. */
@@ -41,13 +48,27 @@ export class Waiters {
 
   addProposal(requestId: bigint, deadlineMs: number): Promise<ApplyResult> {
     return new Promise((resolve, reject) => {
-      this.proposals.set(requestId, { resolve, reject, deadlineMs, index: undefined });
+      this.proposals.set(requestId, { resolve, reject, deadlineMs });
     });
   }
 
   placed(requestId: bigint, index: number): void {
-    const waiter = this.proposals.get(requestId);
-    if (waiter !== undefined) waiter.index = index;
+    if (!this.proposals.has(requestId)) return;
+    // Appending at or below an index placed before: a newer leader's log cut ours there, and entries
+    // cut from a leader's own log were never committed (Raft §5.4), so those proposals are lost.
+    while (this.placedIndexes.length > this.placedHead && this.placedIndexes[this.placedIndexes.length - 1]! >= index) {
+      this.placedIndexes.pop();
+      this.lose(this.placedIds.pop()!);
+    }
+    this.placedIndexes.push(index);
+    this.placedIds.push(requestId);
+  }
+
+  /** Fails a proposal whose entry was replaced (if it still waits: the error is made only then). */
+  private lose(requestId: bigint): void {
+    if (this.proposals.has(requestId)) {
+      this.failProposal(requestId, StoreError.unavailable("etcdserver: leader changed", "the entry was replaced by a new leader's log and did not apply; retry"));
+    }
   }
 
   failProposal(requestId: bigint, error: Error): void {
@@ -67,13 +88,21 @@ export class Waiters {
       }
     }
     const last = results[results.length - 1];
-    if (last === undefined || this.proposals.size === 0) return;
-    for (const [id, waiter] of this.proposals) {
-      if (waiter.index !== undefined && waiter.index <= last.index) {
-        this.proposals.delete(id);
-        waiter.reject(StoreError.unavailable("etcdserver: leader changed", "the entry was replaced by a new leader's log and did not apply; retry"));
-      }
+    if (last === undefined) return;
+    // Proposals placed at an index that applied and still waiting: another entry took their place.
+    const indexes = this.placedIndexes;
+    let head = this.placedHead;
+    for (; head < indexes.length && indexes[head]! <= last.index; head++) this.lose(this.placedIds[head]!);
+    if (head === indexes.length) {
+      indexes.length = 0;
+      this.placedIds.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > indexes.length) {
+      this.placedIndexes = indexes.slice(head);
+      this.placedIds = this.placedIds.slice(head);
+      head = 0;
     }
+    this.placedHead = head;
   }
 
   addRead(deadlineMs: number): Promise<void> {
@@ -137,6 +166,9 @@ export class Waiters {
   failAll(error: Error): void {
     for (const waiter of this.proposals.values()) waiter.reject(error);
     this.proposals.clear();
+    this.placedIndexes = [];
+    this.placedIds = [];
+    this.placedHead = 0;
     for (const w of this.unsent) w.reject(error);
     this.unsent = [];
     for (const list of this.asked.values()) for (const w of list) w.reject(error);
@@ -145,3 +177,4 @@ export class Waiters {
     this.ready.length = 0;
   }
 }
+

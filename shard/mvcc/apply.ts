@@ -71,7 +71,7 @@ export async function applyEntries(
     } else {
       const outcome = await applyCommandEntry(target, batch, meta, entry);
       meta = outcome.meta;
-      leaseChanges.push(...outcome.leaseChanges);
+      if (outcome.leaseChanges.length > 0) leaseChanges.push(...outcome.leaseChanges);
       results.push(outcome.result);
     }
     if (batch.bytes > target.batchBytesMax) await flush();
@@ -88,13 +88,12 @@ interface Outcome {
 
 async function applyCommandEntry(target: ApplyTarget, batch: Overlay, meta: ShardMeta, entry: Entry): Promise<Outcome> {
   const index = entry.index;
-  const failedMeta = { ...meta, appliedIndex: index, appliedTerm: entry.term };
   let command: Command;
   try {
     command = decodeCommand(entry.data);
   } catch (error) {
     if (!(error instanceof MvccError)) throw error;
-    return { meta: failedMeta, leaseChanges: [], result: { index, requestId: 0n, revision: index, ok: false, error } };
+    return failedOutcome(meta, entry, 0n, error);
   }
   const requestId = command.header.requestId;
   const nowMs = Math.max(meta.lastNowMs, command.header.nowMs);
@@ -106,7 +105,9 @@ async function applyCommandEntry(target: ApplyTarget, batch: Overlay, meta: Shar
     scope.overlay.commitTo(batch);
     return {
       meta: {
-        ...failedMeta,
+        ...meta,
+        appliedIndex: index,
+        appliedTerm: entry.term,
         compactRevision: scope.compactRevision,
         eventCount: scope.eventCount,
         lastNowMs: nowMs,
@@ -116,8 +117,18 @@ async function applyCommandEntry(target: ApplyTarget, batch: Overlay, meta: Shar
     };
   } catch (error) {
     if (!(error instanceof MvccError)) throw error;
-    return { meta: failedMeta, leaseChanges: [], result: { index, requestId, revision: index, ok: false, error } };
+    return failedOutcome(meta, entry, requestId, error);
   }
+}
+
+/** A command that failed deterministically: only the applied index moves. Built only on failure. */
+function failedOutcome(meta: ShardMeta, entry: Entry, requestId: bigint, error: MvccError): Outcome {
+  const index = entry.index;
+  return {
+    meta: { ...meta, appliedIndex: index, appliedTerm: entry.term },
+    leaseChanges: [],
+    result: { index, requestId, revision: index, ok: false, error },
+  };
 }
 
 async function execute(scope: CommandScope, command: Command): Promise<CommandResponse> {

@@ -4,7 +4,7 @@
 // and throws MvccError INVALID_ARGUMENT on anything malformed, so apply can answer garbage
 // deterministically. Optional booleans travel as set-or-absent: false decodes as absent.
 
-import { ByteReader, ByteWriter } from "./wire.js";
+import { ByteReader, ByteWriter, uvarintBytes } from "./wire.js";
 import { invalidArgument } from "./errors.js";
 import type { Command, CommandHeader, CommandOp } from "./command.js";
 import type {
@@ -46,7 +46,7 @@ const PUT_HAS_LEASE = 8;
 const PUT_HAS_TTL = 16;
 
 export function encodeCommand(command: Command): Uint8Array {
-  const writer = new ByteWriter(command.op === "put" ? 40 + command.put.key.length + command.put.value.length : 256);
+  const writer = new ByteWriter(command.op === "put" ? putCommandBytes(command.header.nowMs, command.put) : 256);
   writer.u8(COMMAND_FORMAT_VERSION);
   writer.u8(OP_CODES[command.op]);
   writer.uvarint(command.header.nowMs);
@@ -122,6 +122,13 @@ function readBody(reader: ByteReader, op: number, header: CommandHeader): Comman
     default:
       throw invalidArgument(`Cannot decode command: unknown op code ${op}`);
   }
+}
+
+/** A plain put's exact size (a put with a TTL is sized from above), so the proposal's bytes are not a view. */
+function putCommandBytes(nowMs: number, put: PutRequest): number {
+  const header = 2 + uvarintBytes(nowMs) + 8;
+  const body = 1 + uvarintBytes(put.key.length) + put.key.length + uvarintBytes(put.value.length) + put.value.length;
+  return header + body + (put.lease !== undefined ? 8 : 0) + (put.ttlMs !== undefined ? 10 : 0);
 }
 
 function writePut(writer: ByteWriter, put: PutRequest): void {

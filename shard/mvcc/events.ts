@@ -11,7 +11,12 @@ import type { CommandScope } from "./scope.js";
 import type { KvSource } from "./store.js";
 
 export function appendEvent(scope: CommandScope, event: WatchEvent): void {
-  scope.overlay.put(scope.layout.event(scope.revision, scope.sub), encodeEvent(event));
+  appendEncodedEvent(scope, encodeEvent(event));
+}
+
+/** Appends an event already encoded (a put encodes its record once for the key and the event). */
+export function appendEncodedEvent(scope: CommandScope, bytes: Uint8Array): void {
+  scope.overlay.put(scope.layout.event(scope.revision, scope.sub), bytes);
   scope.sub++;
   scope.eventCount++;
 }
@@ -32,7 +37,9 @@ export async function trimEvents(scope: CommandScope): Promise<void> {
   const doomed: Uint8Array[] = [];
   let remaining = scope.eventCount;
   let lastRevision = -1;
-  for await (const [key] of scope.overlay.scan(scope.layout.eventRange(0, undefined), true)) {
+  // From past compactRevision, not from 0: no event is left at or below it (meta.ts), and LevelDB
+  // would otherwise step over the tombstones of every event trimmed since its last compaction.
+  for await (const [key] of scope.overlay.scan(scope.layout.eventRange(scope.compactRevision + 1, undefined), true)) {
     const revision = scope.layout.revisionOfEvent(key);
     if (remaining <= target && revision !== lastRevision) break;
     doomed.push(key);
@@ -47,7 +54,8 @@ export async function trimEvents(scope: CommandScope): Promise<void> {
 /** Drops every event at or below `revision` (the caller checked it against the current state). */
 export async function compactEvents(scope: CommandScope, revision: number): Promise<void> {
   const doomed: Uint8Array[] = [];
-  for await (const [key] of scope.overlay.scan(scope.layout.eventRange(0, revision + 1), true)) doomed.push(key);
+  const range = scope.layout.eventRange(scope.compactRevision + 1, revision + 1);
+  for await (const [key] of scope.overlay.scan(range, true)) doomed.push(key);
   for (const key of doomed) scope.overlay.del(key);
   scope.eventCount -= doomed.length;
   scope.compactRevision = revision;

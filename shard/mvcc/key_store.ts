@@ -3,11 +3,11 @@
 // lets revoke, expiry and purge trust their indexes instead of scanning the key space.
 
 import type { KeyValue } from "./requests.js";
-import { type KeyRecord, decodeKeyRecord, deletedKv, encodeLiveRecord, encodeTombstone } from "./record_codec.js";
+import { type KeyRecord, decodeKeyRecord, deletedKv, encodeLiveRecord, encodePutEvent, encodeTombstone } from "./record_codec.js";
 import type { KeyLayout } from "./keys.js";
 import type { KvSource } from "./store.js";
 import type { CommandScope } from "./scope.js";
-import { appendEvent } from "./events.js";
+import { appendEncodedEvent, appendEvent } from "./events.js";
 
 export function readRecord(source: KvSource, layout: KeyLayout, userKey: Uint8Array): KeyRecord | undefined {
   const bytes = source.get(layout.kvForRead(userKey));
@@ -34,8 +34,9 @@ export function writeKey(scope: CommandScope, kv: KeyValue, previous: KeyRecord 
   if (previous !== undefined && !previous.tombstone) unindex(scope, previous.kv, kv);
   if (kv.lease !== 0n) overlay.put(layout.attachment(kv.lease, kv.key), EMPTY);
   if (kv.expiresAtMs !== undefined) overlay.put(layout.ttl(kv.expiresAtMs, kv.key), EMPTY);
-  overlay.put(layout.kv(kv.key), encodeLiveRecord(kv));
-  appendEvent(scope, prevKv === undefined ? { type: "put", kv } : { type: "put", kv, prevKv });
+  const record = encodeLiveRecord(kv);
+  overlay.put(layout.kv(kv.key), record);
+  appendEncodedEvent(scope, encodePutEvent(kv.key, record, prevKv));
 }
 
 /** Deletes a live key (expired or not): a tombstone at the scope's revision, and a delete event. */

@@ -4,7 +4,7 @@
 //   u8 flags (1 delete, 2 prevKv) | key | (put: record bytes | delete: revision) | [prev record...]
 // The format version lives in the meta record; these codecs never see a key outside the prefix.
 
-import { ByteReader, ByteWriter } from "./wire.js";
+import { ByteReader, ByteWriter, uvarintBytes } from "./wire.js";
 import type { KeyValue, WatchEvent } from "./requests.js";
 
 const TOMBSTONE = 1;
@@ -16,9 +16,16 @@ export type KeyRecord =
   | { readonly tombstone: true; readonly deletedRevision: number };
 
 export function encodeLiveRecord(kv: KeyValue): Uint8Array {
-  const writer = new ByteWriter(32 + kv.value.length);
+  const writer = new ByteWriter(liveRecordBytes(kv));
   writeLive(writer, kv);
   return writer.finish();
+}
+
+/** The exact size of a live record: writers sized by it allocate once and return no view. */
+function liveRecordBytes(kv: KeyValue): number {
+  const numbers = uvarintBytes(kv.modRevision) + uvarintBytes(kv.createRevision) + uvarintBytes(kv.version);
+  const optional = (kv.lease !== 0n ? 8 : 0) + (kv.expiresAtMs !== undefined ? uvarintBytes(kv.expiresAtMs) : 0);
+  return 1 + numbers + optional + kv.value.length;
 }
 
 function writeLive(writer: ByteWriter, kv: KeyValue): void {
@@ -65,18 +72,26 @@ export function deletedKv(key: Uint8Array, revision: number): KeyValue {
 }
 
 export function encodeEvent(event: WatchEvent): Uint8Array {
-  const writer = new ByteWriter(64 + event.kv.key.length + event.kv.value.length + (event.prevKv?.value.length ?? 0));
-  const isDelete = event.type === "delete";
-  writer.u8((isDelete ? 1 : 0) | (event.prevKv !== undefined ? 2 : 0));
+  if (event.type === "put") return encodePutEvent(event.kv.key, encodeLiveRecord(event.kv), event.prevKv);
+  const writer = new ByteWriter(64 + event.kv.key.length + (event.prevKv?.value.length ?? 0));
+  writer.u8(1 | (event.prevKv !== undefined ? 2 : 0));
   writer.bytes(event.kv.key);
-  if (isDelete) {
-    writer.uvarint(event.kv.modRevision);
-  } else {
-    const record = new ByteWriter(32 + event.kv.value.length);
-    writeLive(record, event.kv);
-    writer.bytes(record.finish());
-  }
+  writer.uvarint(event.kv.modRevision);
   if (event.prevKv !== undefined) writeLive(writer, event.prevKv);
+  return writer.finish();
+}
+
+/**
+ * The put event of `key` whose new record is `record` (encodeLiveRecord's bytes): a put stores the
+ * same record under its key and inside its event, so it is encoded once for both.
+ */
+export function encodePutEvent(key: Uint8Array, record: Uint8Array, prevKv: KeyValue | undefined): Uint8Array {
+  const prevBytes = prevKv === undefined ? 0 : liveRecordBytes(prevKv);
+  const writer = new ByteWriter(1 + uvarintBytes(key.length) + key.length + uvarintBytes(record.length) + record.length + prevBytes);
+  writer.u8(prevKv !== undefined ? 2 : 0);
+  writer.bytes(key);
+  writer.bytes(record);
+  if (prevKv !== undefined) writeLive(writer, prevKv);
   return writer.finish();
 }
 

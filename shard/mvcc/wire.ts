@@ -21,9 +21,12 @@ export class ByteWriter {
     return this.at;
   }
 
-  /** The bytes written, as a view into the writer's buffer (the writer must not be reused). */
+  /**
+   * The bytes written, as the writer's buffer or a view into it (the writer must not be reused). A
+   * writer sized exactly returns its buffer as it is: a view would be one more object per encoding.
+   */
   finish(): Uint8Array {
-    return this.buf.subarray(0, this.at);
+    return this.at === this.buf.length ? this.buf : this.buf.subarray(0, this.at);
   }
 
   u8(value: number): void {
@@ -35,7 +38,8 @@ export class ByteWriter {
     if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER) || !Number.isInteger(value)) {
       throw invalidArgument(`Cannot encode ${String(value)}: expected an integer in [0, 2^53)`);
     }
-    this.ensure(8);
+    // Exactly sized writers (see finish) must not grow for room a short varint does not need.
+    if (this.at + 8 > this.buf.length) this.ensure(uvarintBytes(value));
     const buf = this.buf;
     let at = this.at;
     if (value < 0x80000000) {
@@ -189,6 +193,16 @@ export class ByteReader {
   private truncated() {
     return invalidArgument(`Cannot decode ${this.what}: truncated at byte ${this.at} of ${this.buf.length}`);
   }
+}
+
+/** How many bytes ByteWriter.uvarint takes for `value` (an integer in [0, 2^53)). */
+export function uvarintBytes(value: number): number {
+  let bytes = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    bytes++;
+  }
+  return bytes;
 }
 
 /** 8 bytes big-endian of a non-negative integer below 2^53: sorts numerically as bytes. */

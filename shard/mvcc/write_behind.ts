@@ -38,7 +38,9 @@ export class WriteBehind {
   /** Moves every write of `batch` (left empty) into the pending layer and starts a LevelDB write if none runs. */
   async write(batch: Overlay): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
-    batch.commitTo(this.view);
+    // An empty pending layer (the usual case: #start just took it) takes the batch's map as it is.
+    if (this.view.size === 0) this.view.adopt(batch);
+    else batch.commitTo(this.view);
     this.#handed++;
     if (this.#writing === undefined) this.#start();
     while (this.view.bytes > PENDING_BYTES_MAX && this.#writing !== undefined) await this.#writing;

@@ -5,17 +5,18 @@
 import type { ConfState, Entry, HardState } from "../../raft/index.js";
 import { entryBytes } from "../../raft/index.js";
 
-export interface EntryLocation {
+/** Where a record lies: one object shared by every entry of the record (not one per entry). */
+export interface RecordLocation {
   readonly segment: number;
-  /** The record that holds the entry, and the entry's position among the record's entries. */
   readonly offset: number;
   readonly bytes: number;
-  readonly ordinal: number;
 }
 
 interface Slot {
   readonly term: number;
-  readonly location: EntryLocation;
+  /** The record that holds the entry, and the entry's position among the record's entries. */
+  readonly record: RecordLocation;
+  readonly ordinal: number;
   /** The entry, while it is cached; undefined once evicted (it is then read from its segment). */
   entry: Entry | undefined;
 }
@@ -38,16 +39,17 @@ export class GroupLog {
   }
 
   /** Adds entries, first removing any at or after the first one's index (Raft §5.3). */
-  append(entries: readonly Entry[], locations: readonly EntryLocation[]): void {
+  append(entries: readonly Entry[], record: RecordLocation): void {
     const from = entries[0]?.index;
     if (from === undefined) return;
     this.truncateFrom(from);
-    entries.forEach((entry, i) => {
+    for (let ordinal = 0; ordinal < entries.length; ordinal++) {
+      const entry = entries[ordinal]!;
       // Entries the state machine already made durable are not needed again.
-      if (entry.index < this.first) return;
-      this.slots.set(entry.index, { term: entry.term, location: locations[i]!, entry });
+      if (entry.index < this.first) continue;
+      this.slots.set(entry.index, { term: entry.term, record, ordinal, entry });
       this.cachedBytes += entryBytes(entry);
-    });
+    }
     this.lastIndex = Math.max(this.lastIndex, entries[entries.length - 1]!.index);
     if (from < this.cachedFrom) this.cachedFrom = Math.max(from, this.first);
   }
@@ -91,7 +93,7 @@ export class GroupLog {
   }
 
   /** The entry at `index`, if cached, or where to read it. */
-  slot(index: number): { entry: Entry | undefined; location: EntryLocation } | undefined {
+  slot(index: number): { readonly entry: Entry | undefined; readonly record: RecordLocation; readonly ordinal: number } | undefined {
     return this.slots.get(index);
   }
 
@@ -102,11 +104,11 @@ export class GroupLog {
   }
 
   /** Drops cached entries, oldest first, until the cache is within `bytesMax` or only unwritten ones are left. */
-  evict(bytesMax: number, written: (location: EntryLocation) => boolean): void {
+  evict(bytesMax: number, written: (record: RecordLocation) => boolean): void {
     while (this.cachedBytes > bytesMax && this.cachedFrom <= this.lastIndex) {
       const slot = this.slots.get(this.cachedFrom);
       if (slot?.entry !== undefined) {
-        if (!written(slot.location)) return;
+        if (!written(slot.record)) return;
         this.cachedBytes -= entryBytes(slot.entry);
         slot.entry = undefined;
       }

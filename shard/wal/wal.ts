@@ -8,7 +8,7 @@ import type { ConfState, Entry, HardState } from "../../raft/index.js";
 import { entryBytes } from "../../raft/index.js";
 import { WalCorruptionError, WalFatalError } from "./errors.js";
 import { type AppendFile, DiskFileLayer, type FileLayer } from "./file_layer.js";
-import { type EntryLocation, GroupLog } from "./group_log.js";
+import { GroupLog, type RecordLocation } from "./group_log.js";
 import { encodeRecord, type GroupId, readRecord, type WalRecord } from "./record.js";
 import { isZero, SEGMENT_MAGIC, scanSegment } from "./segment_scan.js";
 
@@ -149,8 +149,7 @@ export class Wal {
     const log = this.groupLog(record.group);
     switch (record.kind) {
       case "entries": {
-        const locations = record.entries.map((_, ordinal): EntryLocation => ({ segment: segment.seq, offset, bytes, ordinal }));
-        log.append(record.entries, locations);
+        log.append(record.entries, { segment: segment.seq, offset, bytes });
         const last = record.entries[record.entries.length - 1];
         if (last !== undefined) segment.maxIndex.set(record.group, Math.max(segment.maxIndex.get(record.group) ?? 0, last.index));
         return;
@@ -197,7 +196,7 @@ export class Wal {
     let bytes = 0;
     for (let i = lo; i < hi; i++) {
       const slot = log.slot(i)!;
-      const entry = slot.entry ?? this.readEntry(slot.location);
+      const entry = slot.entry ?? this.readEntry(slot.record, slot.ordinal);
       bytes += entryBytes(entry);
       // Like limitBytes: always the first entry, then as many as fit, without reading the rest.
       if (out.length > 0 && bytes > maxBytes) break;
@@ -206,7 +205,7 @@ export class Wal {
     return out;
   }
 
-  private readEntry(location: EntryLocation): Entry {
+  private readEntry(location: RecordLocation, ordinal: number): Entry {
     const cached = this.decoded;
     if (cached?.seq !== location.segment || cached.offset !== location.offset) {
       const segment = this.segments.find((s) => s.seq === location.segment);
@@ -218,7 +217,7 @@ export class Wal {
       }
       this.decoded = { seq: location.segment, offset: location.offset, entries: result.record.entries };
     }
-    return this.decoded!.entries[location.ordinal]!;
+    return this.decoded!.entries[ordinal]!;
   }
 
   // ---- Writes ----------------------------------------------------------------------------------
@@ -230,10 +229,7 @@ export class Wal {
     const first = entries[0]!.index;
     if (first > log.last + 1) throw new RangeError(`group ${group}: entry ${first} would leave a gap after ${log.last}`);
     const { segment, offset, bytes } = this.push({ kind: "entries", group, entries });
-    log.append(
-      entries,
-      entries.map((_, ordinal) => ({ segment: segment.seq, offset, bytes, ordinal })),
-    );
+    log.append(entries, { segment: segment.seq, offset, bytes });
     segment.maxIndex.set(group, Math.max(segment.maxIndex.get(group) ?? 0, entries[entries.length - 1]!.index));
   }
 
@@ -381,7 +377,7 @@ export class Wal {
   }
 
   private evictCaches(): void {
-    const written = (location: EntryLocation): boolean => {
+    const written = (location: RecordLocation): boolean => {
       const segment = this.segments.find((s) => s.seq === location.segment);
       return segment !== undefined && location.offset + location.bytes <= segment.written;
     };
