@@ -49,6 +49,8 @@ export class Replica {
   entriesSinceCheckpoint = 0;
   bytesSinceCheckpoint = 0;
   private readSeq = 0;
+  /** The leader as of the last soft state seen (0: none known). */
+  private lastLead = 0;
   private ticksSinceHousekeeping = 0;
   private expiring = false;
   private readonly revoking = new Set<bigint>();
@@ -90,6 +92,21 @@ export class Replica {
     if (!this.waiters.takeUnsent(context)) return;
     const result = this.raw.readIndex(context, leaseReads);
     if (result.kind === "dropped") this.waiters.failAsked(context, StoreError.unavailable(noLeaderMessage(result.reason), result.message));
+  }
+
+  /**
+   * Called at the start of each turn, before proposals go to Raft: when the leader changed, requests
+   * forwarded to the old one fail at once (etcd's "leader changed", outcome unknown) instead of
+   * waiting for the request timeout, and those not yet proposed fail too (the client retries).
+   */
+  noticeLeader(): void {
+    const lead = this.raw.raft.lead;
+    if (lead === this.lastLead) return;
+    this.lastLead = lead;
+    this.unproposed = [];
+    this.waiters.failUnplaced(
+      StoreError.unavailable("etcdserver: leader changed", "the shard's leader changed while the request was on its way to it; it may or may not have applied"),
+    );
   }
 
   onSoftState(soft: SoftState): void {

@@ -219,3 +219,26 @@ describe("a leader's duties that time drives", () => {
     expect(text((await get(store, 1, "durable"))?.value)).toBe("v");
   });
 });
+
+describe("a follower's forwarded proposals", () => {
+  it("fail at once with etcd's \"leader changed\" when the leader they went to is gone, not at the request timeout", async () => {
+    const net = new LocalNet();
+    const disks = [new Disk(), new Disk(), new Disk()];
+    const stores = await Promise.all(disks.map((disk, i) => openStore(i + 1, disk, { requestTimeoutMs: 60_000 }, net)));
+    await Promise.all(stores.map((s) => s.createGroup(5, [1, 2, 3])));
+    await until("a leader", () => stores.some((s) => s.replica(5).isLeader));
+    const leader = stores.find((s) => s.replica(5).isLeader)!;
+    const follower = stores.find((s) => s !== leader)!;
+    await put(follower, 5, "before", "ok");
+    // The leader dies: what the follower forwards to it now is lost on the way.
+    net.cut.add(stores.indexOf(leader) + 1);
+    const started = Date.now();
+    const lost = put(follower, 5, "during", "lost?");
+    await expect(lost).rejects.toMatchObject({ code: "UNAVAILABLE", message: "etcdserver: leader changed" });
+    // An election timeout or so, far from the 60 s request timeout.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await until("a new leader", () => stores.some((s) => s !== leader && s.replica(5).isLeader));
+    const survivor = stores.find((s) => s !== leader && s.replica(5).isLeader)!;
+    await put(survivor, 5, "after", "ok");
+  });
+});

@@ -333,6 +333,7 @@ export class Store implements ReplicaHost {
     let mustSync = false;
     try {
       for (const replica of this.replicas.values()) {
+        replica.noticeLeader();
         this.proposeBatch(replica);
         replica.askReadIndex(leaseReads);
         while (replica.canTakeReady(depth)) {

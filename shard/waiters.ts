@@ -71,6 +71,17 @@ export class Waiters {
     }
   }
 
+  /**
+   * Fails every proposal this replica did not append as leader: those forwarded to a leader that is
+   * no longer the leader (their outcome is unknown; a forward to a dead leader is lost silently, and
+   * waiting for the request timeout would tell the client nothing more) and those not yet proposed.
+   */
+  failUnplaced(error: Error): void {
+    if (this.proposals.size === 0) return;
+    const placed = new Set(this.placedIds.slice(this.placedHead));
+    for (const id of [...this.proposals.keys()]) if (!placed.has(id)) this.failProposal(id, error);
+  }
+
   failProposal(requestId: bigint, error: Error): void {
     const waiter = this.proposals.get(requestId);
     if (waiter === undefined) return;
