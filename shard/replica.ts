@@ -95,16 +95,14 @@ export class Replica {
   }
 
   /**
-   * Called at the start of each turn, before proposals go to Raft: when the leader changed, requests
-   * forwarded to the old one fail at once (etcd's "leader changed", outcome unknown) instead of
-   * waiting for the request timeout, and those not yet proposed fail too (the client retries).
+   * Called at the start of each turn: when the leader changed, requests forwarded to the old one fail
+   * at once (etcd's "leader changed", outcome unknown) instead of waiting for the request timeout.
    */
   noticeLeader(): void {
     const lead = this.raw.raft.lead;
     if (lead === this.lastLead) return;
     this.lastLead = lead;
-    this.unproposed = [];
-    this.waiters.failUnplaced(
+    this.waiters.failForwarded(
       StoreError.unavailable("etcdserver: leader changed", "the shard's leader changed while the request was on its way to it; it may or may not have applied"),
     );
   }

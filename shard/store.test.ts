@@ -229,6 +229,8 @@ describe("a follower's forwarded proposals", () => {
     await until("a leader", () => stores.some((s) => s.replica(5).isLeader));
     const leader = stores.find((s) => s.replica(5).isLeader)!;
     const follower = stores.find((s) => s !== leader)!;
+    // The follower forwards only once it has heard from the leader.
+    await until("the follower knows the leader", () => follower.replica(5).raw.raft.lead === leader.replica(5).nodeId);
     await put(follower, 5, "before", "ok");
     // The leader dies: what the follower forwards to it now is lost on the way.
     net.cut.add(stores.indexOf(leader) + 1);

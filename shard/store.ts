@@ -367,6 +367,8 @@ export class Store implements ReplicaHost {
     const result = replica.raw.propose(batch.map((p) => p.data));
     if (result.kind === "appended") {
       batch.forEach((p, i) => replica.waiters.placed(p.requestId, result.firstIndex + i));
+    } else if (result.kind === "forwarded") {
+      for (const p of batch) replica.waiters.forwarded(p.requestId);
     } else if (result.kind === "dropped") {
       const overloaded = result.reason === "uncommittedLimit";
       const message = result.reason === "noLeader" ? "etcdserver: no leader" : overloaded ? "etcdserver: too many requests" : "etcdserver: leader changed";

@@ -71,18 +71,25 @@ export class Waiters {
     }
   }
 
+  /** Proposals this replica forwarded to its leader; their fate is known only if they apply here. */
+  private forwardedIds = new Set<bigint>();
+
+  forwarded(requestId: bigint): void {
+    if (this.proposals.has(requestId)) this.forwardedIds.add(requestId);
+  }
+
   /**
-   * Fails every proposal this replica did not append as leader: those forwarded to a leader that is
-   * no longer the leader (their outcome is unknown; a forward to a dead leader is lost silently, and
-   * waiting for the request timeout would tell the client nothing more) and those not yet proposed.
+   * The leader changed: proposals forwarded to the old one fail now, their outcome unknown (a forward
+   * to a dead leader is lost silently; waiting for the request timeout would tell the client nothing more).
    */
-  failUnplaced(error: Error): void {
-    if (this.proposals.size === 0) return;
-    const placed = new Set(this.placedIds.slice(this.placedHead));
-    for (const id of [...this.proposals.keys()]) if (!placed.has(id)) this.failProposal(id, error);
+  failForwarded(error: Error): void {
+    const ids = this.forwardedIds;
+    this.forwardedIds = new Set();
+    for (const id of ids) this.failProposal(id, error);
   }
 
   failProposal(requestId: bigint, error: Error): void {
+    this.forwardedIds.delete(requestId);
     const waiter = this.proposals.get(requestId);
     if (waiter === undefined) return;
     this.proposals.delete(requestId);
@@ -95,6 +102,7 @@ export class Waiters {
       const mine = this.proposals.get(result.requestId);
       if (mine !== undefined && result.requestId !== 0n) {
         this.proposals.delete(result.requestId);
+        if (this.forwardedIds.size > 0) this.forwardedIds.delete(result.requestId);
         mine.resolve(result);
       }
     }
@@ -159,6 +167,7 @@ export class Waiters {
     for (const [id, waiter] of this.proposals) {
       if (waiter.deadlineMs <= nowMs) {
         this.proposals.delete(id);
+        this.forwardedIds.delete(id);
         waiter.reject(timedOut());
       }
     }
@@ -175,6 +184,7 @@ export class Waiters {
 
   /** Fails everything: the replica is closing or the node stops. */
   failAll(error: Error): void {
+    this.forwardedIds.clear();
     for (const waiter of this.proposals.values()) waiter.reject(error);
     this.proposals.clear();
     this.placedIndexes = [];
