@@ -56,7 +56,7 @@ export function bootstrapConfig(initialCluster: string, initialShards: number, r
   const parsed = parseInitialCluster(initialCluster);
   const members = parsed.map((m, i): Member => ({ id: i + 1, name: m.name, peerAddress: m.peerAddress, memberId: id64(m.name, m.peerAddress) }));
   const shards = evenShards(initialShards, members.map((m) => m.id), replicas);
-  new ShardMap(1, shards);
+  new ShardMap(1, shards); // throws if the split does not tile the hash space
   return { clusterId: id64(...parsed.map((m) => `${m.name}=${m.peerAddress}`)), members, shardMapEpoch: 1, shards };
 }
 
