@@ -4,6 +4,6 @@ export * from "./etcd_types.js";
 export * from "./load.js";
 // The peer messages share names with raft/types.ts (Entry, Snapshot, ConfState): keep them apart.
 export * as peer from "./peer_types.js";
-export { type PeerSpec, peerSpec } from "./peer_types.js";
+export { type ForwardSpec, forwardSpec, type PeerSpec, peerSpec } from "./peer_types.js";
 export * from "./service_types.js";
 export * from "./wire_types.js";

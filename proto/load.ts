@@ -24,7 +24,7 @@ import { join, resolve } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { type EtcdServiceSpecs, etcdServiceSpecs } from "./etcd_services.js";
-import { type PeerSpec, peerSpec } from "./peer_types.js";
+import { type ForwardSpec, forwardSpec, type PeerSpec, peerSpec } from "./peer_types.js";
 import type {
   LoadedService,
   MethodKind,
@@ -43,7 +43,7 @@ export const etcdProtoFiles = [
   "etcd/api/v3electionpb/v3election.proto",
 ] as const;
 
-export const peerProtoFiles = ["shardkv/peer/v1/peer.proto"] as const;
+export const peerProtoFiles = ["shardkv/peer/v1/peer.proto", "shardkv/peer/v1/forward.proto"] as const;
 
 /**
  * The folder that holds the .proto files: this module's own folder when run from source (tsx,
@@ -79,6 +79,7 @@ export type EtcdApi = {
 
 export interface PeerApi {
   readonly Peer: LoadedService<PeerSpec["methods"]>;
+  readonly Forward: LoadedService<ForwardSpec["methods"]>;
   readonly packageDefinition: protoLoader.PackageDefinition;
 }
 
@@ -112,7 +113,7 @@ export function loadEtcdApi(): EtcdApi {
 export function loadPeerApi(): PeerApi {
   const packageDefinition = loadPeerPackageDefinition();
   const root = grpc.loadPackageDefinition(packageDefinition);
-  return { packageDefinition, Peer: loadedService(root, peerSpec) };
+  return { packageDefinition, Peer: loadedService(root, peerSpec), Forward: loadedService(root, forwardSpec) };
 }
 
 /** Finds a service in the loaded tree and checks it against its spec before typing it. */

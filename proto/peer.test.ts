@@ -75,7 +75,7 @@ const everyType: readonly Writable<p.RaftMessage>[] = [
   { from: 1, to: 3, term: 6, preVote: { index: 9, logTerm: 5, transfer: true } },
   { from: 3, to: 1, term: 6, voteResp: { reject: true } },
   { from: 3, to: 1, term: 6, preVoteResp: { reject: true } },
-  { from: 1, to: 2, term: 6, heartbeat: { commit: 9, round: 77 } },
+  { from: 1, to: 2, term: 6, heartbeat: { commit: 9, round: 77, quiesce: true } },
   { from: 2, to: 1, term: 6, heartbeatResp: { round: 77 } },
   { from: 1, to: 4, term: 6, snap: { snapshot } },
   { from: 1, to: 2, term: 6, timeoutNow: {} },

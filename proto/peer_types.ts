@@ -4,7 +4,7 @@
 // present, a missing sub-message null. RaftMessage's oneof is named "type", so the decoded `type`
 // is raft/types.ts's discriminant. Converting to and from raft/types.ts is the transport's job.
 
-import { bidiStream, clientStream, serviceSpec } from "./service_types.js";
+import { bidiStream, clientStream, serviceSpec, unary } from "./service_types.js";
 import type { EnumOf } from "./wire_types.js";
 
 export const EntryType = { ENTRY_TYPE_NORMAL: 0, ENTRY_TYPE_CONF_CHANGE: 1 } as const;
@@ -65,6 +65,7 @@ export interface MsgVoteResp {
 export interface MsgHeartbeat {
   readonly commit: number;
   readonly round: number;
+  readonly quiesce: boolean;
 }
 
 export interface MsgHeartbeatResp {
@@ -161,3 +162,25 @@ export const peerSpec = serviceSpec("shardkv.peer.v1.Peer", {
 });
 
 export type PeerSpec = typeof peerSpec;
+
+/** forward.proto: one shard's part of a client request, handed to a node that can serve it. */
+export interface ForwardRequest {
+  readonly shard: number;
+  readonly mapEpoch: number;
+  readonly op: string;
+  readonly payload: Buffer;
+}
+
+export interface ForwardResponse {
+  readonly payload: Buffer;
+  readonly leader: number;
+  readonly term: number;
+  readonly appliedIndex: number;
+  readonly committedIndex: number;
+}
+
+export const forwardSpec = serviceSpec("shardkv.peer.v1.Forward", {
+  Call: unary<ForwardRequest, ForwardResponse>(),
+});
+
+export type ForwardSpec = typeof forwardSpec;

@@ -5,6 +5,7 @@
 import { assert } from "./assert.js";
 import { hup, recordVote } from "./election.js";
 import { configurationOf } from "./membership.js";
+import { followQuiesce } from "./quiescence.js";
 import type { Raft } from "./raft.js";
 import type { Message, MsgApp, MsgHeartbeat, MsgSnap, NodeId } from "./types.js";
 
@@ -88,6 +89,7 @@ function handleAppend(r: Raft, m: MsgApp): void {
 function handleHeartbeat(r: Raft, m: MsgHeartbeat): void {
   // The leader sends min(commit, our match), so this never runs past our log.
   r.log.commitTo(m.commit);
+  if (m.quiesce === true && followQuiesce(r, m.from, m.commit)) return;
   r.send({ type: "heartbeatResp", from: r.id, to: m.from, term: r.term, round: m.round });
 }
 

@@ -22,6 +22,7 @@ import {
 import type { Progress } from "./progress.js";
 import { type ProposeResult, type ReadResult, proposeEntries } from "./proposal.js";
 import { committedIndex } from "./quorum.js";
+import { quiesce, wake } from "./quiescence.js";
 import { ReadIndexTracker } from "./read_only.js";
 import {
   type ConfChange,
@@ -86,6 +87,11 @@ export class Raft {
   readsAwaitingTermCommit: { context: string; from: NodeId; lease: boolean }[] = [];
   /** Leader only: new entries or a new commit index to broadcast at the next flush (one send per turn). */
   appendsWanted = false;
+  /**
+   * Idle and not ticking (quiescence.ts): ticks are ignored until a message (other than the leader's
+   * quiesce heartbeat), a request or the driver wakes it. Invariant: only a leader or a follower is quiesced.
+   */
+  quiesced = false;
 
   constructor(options: RaftOptions) {
     this.config = resolveConfig(options);
@@ -108,6 +114,7 @@ export class Raft {
   // ---- The driver's inputs -------------------------------------------------------------------
 
   tick(): void {
+    if (this.quiesced) return;
     this.ticks++;
     if (this.role === "leader") {
       tickLeader(this);
@@ -122,6 +129,7 @@ export class Raft {
   }
 
   step(m: Message): void {
+    if (this.quiesced && !(m.type === "heartbeat" && m.quiesce === true)) wake(this, m.from);
     if (m.term > this.term && m.term !== 0) {
       if ((m.type === "vote" || m.type === "preVote") && !m.transfer && this.inLeaderContact()) {
         // §4.2.3: we heard from a live leader within the minimum election timeout; a candidate that
@@ -165,10 +173,12 @@ export class Raft {
   }
 
   propose(data: readonly Uint8Array[]): ProposeResult {
+    wake(this, NONE);
     return proposeEntries(this, data.map((d) => ({ type: "normal", data: d })));
   }
 
   proposeConfChange(change: ConfChange): ProposeResult {
+    wake(this, NONE);
     if (this.role === "leader") {
       const blocked = this.confChangeBlockedReason();
       if (blocked !== undefined) return { kind: "dropped", reason: "confChangePending", message: blocked };
@@ -186,6 +196,7 @@ export class Raft {
    * A read that meets a change of leader is dropped silently; the driver times it out.
    */
   readIndex(context: string, lease: boolean): ReadResult {
+    wake(this, NONE);
     if (this.role === "leader") {
       return leaderRead(this, context, this.id, lease)
         ? { kind: "accepted" }
@@ -198,6 +209,7 @@ export class Raft {
 
   /** Hands leadership to `transferee` (§3.10). Followers pass the request on to the leader. */
   transferLeader(transferee: NodeId): void {
+    wake(this, NONE);
     if (this.role === "leader") {
       transferLeadership(this, transferee);
     } else if (this.lead !== NONE) {
@@ -249,6 +261,16 @@ export class Raft {
       this.appendsWanted = false;
       bcastAppend(this);
     }
+  }
+
+  /** Leader: goes quiet if the group is idle and every member caught up (quiescence.ts); returns whether it did. */
+  quiesce(): boolean {
+    return quiesce(this);
+  }
+
+  /** Wakes a quiesced replica: the driver's word that it must tick again (its leader's node fell silent). */
+  wake(): void {
+    wake(this, NONE);
   }
 
   /** Whether a lease read asked now would be answered without a round trip. */
@@ -364,6 +386,8 @@ export class Raft {
       this.vote = NONE;
     }
     this.lead = NONE;
+    // A new role or term is never quiet: the follower's quiesce heartbeat may quiesce it again.
+    this.quiesced = false;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.config.electionTicks + this.config.random.int(this.config.electionTicks);

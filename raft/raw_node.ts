@@ -90,8 +90,23 @@ export class RawNode {
     this.raft.reportUnreachable(to);
   }
 
+  /** Leader: stops ticking if the group is idle and every member caught up (quiescence.ts). Returns whether it did. */
+  quiesce(): boolean {
+    return this.raft.quiesce();
+  }
+
+  /** Wakes a quiesced replica; the driver calls it when the leader's node fell silent (quiescence.ts). */
+  wake(): void {
+    this.raft.wake();
+  }
+
+  get quiesced(): boolean {
+    return this.raft.quiesced;
+  }
+
   /** Starts an election now (tests and operators; the timer does it otherwise). */
   campaign(): void {
+    this.raft.wake();
     if (this.raft.role !== "leader" && this.raft.promotable()) campaign(this.raft, this.raft.config.preVote ? "preElection" : "election", false);
   }
 

@@ -34,6 +34,16 @@ export class ReadIndexTracker {
     return this.round;
   }
 
+  /** The highest round `peer` acknowledged (0: none). */
+  ackedRound(peer: NodeId): number {
+    return this.acked.get(peer) ?? 0;
+  }
+
+  /** Reads queued for a round, not yet confirmed. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   /** Starts a new round at `tick`; heartbeats carry its number. */
   nextRound(tick: number): number {
     this.round++;

@@ -109,6 +109,8 @@ export interface MsgHeartbeat extends Envelope {
   readonly type: "heartbeat";
   readonly commit: number;
   readonly round: number;
+  /** The leader's last heartbeat before it goes quiet (quiescence.ts): starts no round, asks no answer. */
+  readonly quiesce?: true;
 }
 
 export interface MsgHeartbeatResp extends Envelope {

@@ -45,6 +45,8 @@ export class Replica {
   chain: Promise<void> = Promise.resolve();
   /** A snapshot is being installed: no further Ready is taken until it is done. */
   installing = false;
+  /** Ticks since a Ready carried entries or reads: a leader goes quiet after a few (group_ticker.ts). */
+  idleTicks = 0;
   /** Applied since the last checkpoint: the compaction policy's inputs. */
   entriesSinceCheckpoint = 0;
   bytesSinceCheckpoint = 0;
@@ -56,6 +58,14 @@ export class Replica {
   private readonly revoking = new Set<bigint>();
   /** (time, revision) samples, oldest first: what revision was current a retention window ago. */
   private readonly revisionHistory: { atMs: number; revision: number }[] = [];
+  /**
+   * The last look at the TTL index: no key of `state` expires before `nextMs`, as of `revision`. An
+   * idle leader then skips the LevelDB scan each round (with 1,000 shards those scans were most of an
+   * idle node's work); a new revision or state means a new look.
+   */
+  private ttlQuiet: { readonly state: ShardState; readonly revision: number; readonly nextMs: number } | undefined;
+  /** No tombstone older than this revision is left: the count before a revision only ever shrinks. */
+  private tombstonesClearBefore = 0;
 
   constructor(
     readonly group: number,
@@ -72,10 +82,13 @@ export class Replica {
 
   /** Tells the log storage, whose snapshots describe the state machine's applied point. */
   onStateReplaced: (state: ShardState) => void = () => undefined;
+  /** Tells whoever waits for changes (watches) that the revision moved; the store wires it to its ApplyListeners. */
+  onApplied: (revision: number) => void = () => undefined;
 
   replaceState(state: ShardState): void {
     this.state = state;
     this.onStateReplaced(state);
+    this.onApplied(state.revision);
   }
 
   get isLeader(): boolean {
@@ -144,6 +157,8 @@ export class Replica {
 
   private afterApply(results: readonly ApplyResult[]): void {
     this.waiters.applied(results);
+    // On every replica, leader or not: watches are served from any replica's applied state.
+    this.onApplied(this.state.revision);
     if (!this.isLeader) return;
     // The leader's lease clock follows what the log decided; revocations are noted where they are
     // proposed (leaseRevoked), and a new leader reads the whole table again (onSoftState).
@@ -180,8 +195,10 @@ export class Replica {
     if (!this.expiring) {
       this.expiring = true;
       try {
-        const keys = await this.state.expiredKeys(now, this.housekeeping.expiredKeysPerEntryMax);
-        if (keys.length > 0 && this.isLeader) this.host.proposeInternal(this, { op: "expireKeys", keys });
+        if (await this.keysMayHaveExpired(now)) {
+          const keys = await this.state.expiredKeys(now, this.housekeeping.expiredKeysPerEntryMax);
+          if (keys.length > 0 && this.isLeader) this.host.proposeInternal(this, { op: "expireKeys", keys });
+        }
       } finally {
         this.expiring = false;
       }
@@ -189,13 +206,24 @@ export class Replica {
     this.purgeOldTombstones(now);
   }
 
+  /** Whether a key's TTL may have passed: false without reading LevelDB while the last look still holds. */
+  private async keysMayHaveExpired(now: number): Promise<boolean> {
+    const quiet = this.ttlQuiet;
+    const state = this.state;
+    if (quiet !== undefined && quiet.state === state && quiet.revision === state.revision && now < quiet.nextMs) return false;
+    const next = await state.nextExpiry();
+    this.ttlQuiet = { state, revision: next.revision, nextMs: next.atMs ?? Number.POSITIVE_INFINITY };
+    return next.atMs !== undefined && next.atMs <= now;
+  }
+
   private purgeOldTombstones(now: number): void {
     const history = this.revisionHistory;
     history.push({ atMs: now, revision: this.state.revision });
     let before: number | undefined;
     while (history.length > 0 && history[0]!.atMs <= now - this.housekeeping.tombstoneRetentionMs) before = history.shift()!.revision;
-    if (before === undefined || before <= 0) return;
+    if (before === undefined || before <= this.tombstonesClearBefore) return;
     void this.state.tombstonesBefore(before, 1).then((count) => {
+      if (count === 0) this.tombstonesClearBefore = Math.max(this.tombstonesClearBefore, before);
       if (count > 0 && this.isLeader) this.host.proposeInternal(this, { op: "purgeTombstones", beforeRevision: before });
     });
   }

@@ -6,7 +6,9 @@
 
 import { randomBytes } from "node:crypto";
 import { assert, bootstrapEntries, type Message, type MsgSnap, type NodeId, type Ready } from "../raft/index.js";
+import { ApplyListeners } from "./apply_listeners.js";
 import { type ApplyResult, type CommandBody, encodeCommand, MVCC_DEFAULTS, type MvccLimits, ShardState, validateCommand } from "./mvcc/index.js";
+import { GroupTicker, QUIESCE_DEFAULTS, type QuiesceSettings } from "./group_ticker.js";
 import { WalLogStorage } from "./raft_log.js";
 import { CHECKPOINT_KEY, type LevelDb, replicaPrefix, SYNCED_WRITE } from "./keyspace.js";
 import { type HousekeepingSettings, type RaftTuning, Replica, type ReplicaHost } from "./replica.js";
@@ -19,6 +21,8 @@ import type { Wal } from "./wal/wal.js";
 /** Moves Raft messages between nodes. Snapshots travel on their own: see `snapshotChunks`/`receiveSnapshot`. */
 export interface Transport {
   send(group: GroupId, messages: readonly Message[]): void;
+  /** Milliseconds since anything came from `node` (node liveness); without it, groups never go quiet. */
+  silentMs?(node: NodeId): number;
 }
 
 export interface CompactionSettings {
@@ -43,6 +47,7 @@ export interface StoreOptions {
   readonly limits?: Partial<MvccLimits>;
   readonly compaction?: Partial<CompactionSettings>;
   readonly housekeeping?: Partial<HousekeepingSettings>;
+  readonly quiesce?: Partial<QuiesceSettings>;
   /** Readies one replica may have between taken and advanced. */
   readonly pipelineDepth?: number;
   readonly requestTimeoutMs?: number;
@@ -64,6 +69,13 @@ export const STORE_DEFAULTS = {
   housekeeping: { intervalTicks: 5, expiredKeysPerEntryMax: 1_000, expiredLeasesPerRoundMax: 1_000, tombstoneRetentionMs: 60 * 60 * 1000 },
 } as const;
 
+export interface StoreCounts {
+  /** Client and housekeeping proposals accepted into a replica's queue. */
+  proposals: number;
+  linearizableReads: number;
+  serializableReads: number;
+}
+
 /** The request counter wraps within its 48 bits (below 2^53: exact as a number). */
 const REQUEST_COUNTER_MODULUS = 2 ** 48;
 
@@ -77,17 +89,24 @@ export class Store implements ReplicaHost {
   private turnScheduled = false;
   private checkpointing = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly ticker: GroupTicker;
   private failure: Error | undefined;
   private closed = false;
   /** Request ids are the node id (high 16 bits) and a 48-bit counter: kept apart, so that a new id is one BigInt. */
   private readonly requestNodeBits: bigint;
   private requestCounter: number;
+  /** Requests taken since open, for metrics: plain numbers bumped on the request path, nothing allocated. */
+  readonly counts: StoreCounts = { proposals: 0, linearizableReads: 0, serializableReads: 0 };
+  /** Told whenever a replica applied entries or installed a snapshot: what watches wait on. */
+  readonly applyListeners = new ApplyListeners((group, error) => this.options.log?.(`shard ${group}: an apply listener failed: ${String(error)}`));
 
   private constructor(private readonly options: StoreOptions) {
     this.limits = { ...MVCC_DEFAULTS, ...options.limits };
     this.compaction = { ...STORE_DEFAULTS.compaction, ...options.compaction };
     this.housekeeping = { ...STORE_DEFAULTS.housekeeping, ...options.housekeeping };
     this.clock = options.nowMs ?? Date.now;
+    const silentMs = options.transport.silentMs?.bind(options.transport);
+    this.ticker = new GroupTicker({ ...QUIESCE_DEFAULTS, ...options.quiesce }, options.tickMs ?? STORE_DEFAULTS.tickMs, silentMs);
     assert(options.nodeId > 0 && options.nodeId < 0x10000, "node ids must fit in 16 bits (they prefix request ids)");
     // Request ids: the node id, then a counter that starts at random so a restarted node does not
     // reuse the ids of requests it proposed before it died.
@@ -111,6 +130,10 @@ export class Store implements ReplicaHost {
 
   groups(): GroupId[] {
     return [...this.replicas.keys()].sort((a, b) => a - b);
+  }
+
+  hasReplica(group: GroupId): boolean {
+    return this.replicas.has(group);
   }
 
   replica(group: GroupId): Replica {
@@ -151,6 +174,7 @@ export class Store implements ReplicaHost {
     replica.onStateReplaced = (next) => {
       current = next;
     };
+    replica.onApplied = (revision) => this.applyListeners.notify(group, revision);
     this.replicas.set(group, replica);
   }
 
@@ -198,6 +222,7 @@ export class Store implements ReplicaHost {
       // Proposed to Raft at the next turn, with every other proposal that arrived meanwhile: one call,
       // one append, however many clients (TiKV batches its proposals the same way).
       replica.unproposed.push({ requestId, data: encodeCommand(command) });
+      this.counts.proposals++;
       this.schedule();
       return waiting;
     } catch (error) {
@@ -212,9 +237,11 @@ export class Store implements ReplicaHost {
   async readState(group: GroupId, consistency: "linearizable" | "serializable"): Promise<ShardState> {
     this.assertRunning();
     const replica = this.replica(group);
+    if (consistency === "serializable") this.counts.serializableReads++;
     if (consistency === "linearizable") {
       const max = this.options.readsPendingMax ?? STORE_DEFAULTS.readsPendingMax;
       if (replica.waiters.readCount >= max) throw StoreError.overloaded(`shard ${group}'s read queue`, max, "readsPendingMax");
+      this.counts.linearizableReads++;
       const ready = replica.waiters.addRead(this.clock() + this.requestTimeoutMs());
       this.schedule();
       await ready;
@@ -339,6 +366,7 @@ export class Store implements ReplicaHost {
         while (replica.canTakeReady(depth)) {
           const ready = replica.raw.ready();
           replica.inFlight++;
+          if (ready.entries.length > 0 || ready.committedEntries.length > 0 || ready.readStates.length > 0) replica.idleTicks = 0;
           if (ready.softState !== undefined) replica.onSoftState(ready.softState);
           if (ready.messages.length > 0) this.options.transport.send(replica.group, ready.messages);
           if (ready.snapshot !== undefined) {
@@ -414,8 +442,8 @@ export class Store implements ReplicaHost {
 
   private tick(): void {
     if (this.closed || this.failure !== undefined) return;
-    for (const replica of this.replicas.values()) replica.tick();
-    this.schedule();
+    // A node whose groups are all quiet runs no turn: nothing in it has anything to do.
+    if (this.ticker.tick(this.replicas.values())) this.schedule();
   }
 
   // ---- Checkpoints and log compaction ------------------------------------------------------------

@@ -20,7 +20,7 @@ import { readRecord, visibleKv } from "./key_store.js";
 import { rangeRead } from "./range.js";
 import { readEvents } from "./events.js";
 import { attachedKeys, readLease, readLeases } from "./leases.js";
-import { expiredKeys } from "./ttl.js";
+import { expiredKeys, nextExpiryMs } from "./ttl.js";
 import { countTombstonesBefore } from "./tombstones.js";
 
 export interface ShardStateOptions {
@@ -164,6 +164,11 @@ export class ShardState {
   /** Keys whose TTL passed as of nowMs, soonest expiry first: what the leader proposes to expire. */
   async expiredKeys(nowMs: number, limit: number): Promise<Uint8Array[]> {
     return this.#withSnapshot((source) => expiredKeys(source, this.#layout, nowMs, limit));
+  }
+
+  /** When the soonest TTL passes (undefined: no key has one), as of `revision`, the applied index it was read at. */
+  async nextExpiry(): Promise<{ atMs: number | undefined; revision: number }> {
+    return this.#withSnapshot(async (source, meta) => ({ atMs: await nextExpiryMs(source, this.#layout), revision: meta.appliedIndex }));
   }
 
   /** How many tombstones were deleted before `revision`, counted up to `limit`. */

@@ -21,6 +21,15 @@ export function applyExpireKeys(scope: CommandScope, keys: readonly Uint8Array[]
   return { deleted };
 }
 
+/** The latest expiry a TTL index key can hold (a u64 of milliseconds, kept exact as a number). */
+const EXPIRY_MS_MAX = Number.MAX_SAFE_INTEGER - 1;
+
+/** When the soonest TTL passes, or undefined when no key has one. */
+export async function nextExpiryMs(source: KvSource, layout: KeyLayout): Promise<number | undefined> {
+  for await (const [dbKey] of source.scan(layout.ttlRangeUpTo(EXPIRY_MS_MAX), true)) return layout.numberOfIndexEntry(dbKey);
+  return undefined;
+}
+
 /** Keys whose expiry is <= nowMs, soonest first, at most `limit`. */
 export async function expiredKeys(source: KvSource, layout: KeyLayout, nowMs: number, limit: number): Promise<Uint8Array[]> {
   const keys: Uint8Array[] = [];

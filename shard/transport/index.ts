@@ -4,5 +4,5 @@ export { resolveLimits, TRANSPORT_DEFAULTS, TransportLimitError, type TransportL
 export { decodeMessage, encodeMessage, PeerProtocolError } from "./message_codec.js";
 export type { PeerServiceStats } from "./peer_service.js";
 export type { PeerStreamStats } from "./peer_stream.js";
-export { PeerTransport, type PeerTransportOptions, type TransportStats } from "./peer_transport.js";
+export { type PeerServerService, PeerTransport, type PeerTransportOptions, type TransportStats } from "./peer_transport.js";
 export type { TransportHost } from "./transport_host.js";

@@ -26,6 +26,12 @@ export interface TransportLimits {
   readonly snapshotReceivesMax: number;
   /** On close, how long streams and calls in flight get to finish before they are cancelled. */
   readonly closeGraceMs: number;
+  /**
+   * Node-level liveness: an empty batch goes to a peer when nothing else did for this long, so that a
+   * peer can tell this node is up while all its groups are quiet (quiesced followers watch their
+   * leader's node; see Store's peerSilenceTicksMax, which must span several of these).
+   */
+  readonly nodeHeartbeatMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -44,6 +50,7 @@ export const TRANSPORT_DEFAULTS: TransportLimits = {
   snapshotTimeoutMs: 10 * 60_000,
   snapshotReceivesMax: 8,
   closeGraceMs: 1_000,
+  nodeHeartbeatMs: 100,
 };
 
 /** Slack between a chunk's data and the gRPC message that carries it (field tags, lengths). */

@@ -23,7 +23,7 @@ const everyType: { readonly [K in MessageType]: Message & { readonly type: K } }
   preVote: { type: "preVote", from: 1, to: 3, term: 7, index: 9, logTerm: 5, transfer: true },
   voteResp: { type: "voteResp", from: 3, to: 1, term: 6, reject: true },
   preVoteResp: { type: "preVoteResp", from: 3, to: 1, term: 7, reject: true },
-  heartbeat: { type: "heartbeat", from: 1, to: 2, term: big, commit: big, round: 77 },
+  heartbeat: { type: "heartbeat", from: 1, to: 2, term: big, commit: big, round: 77, quiesce: true },
   heartbeatResp: { type: "heartbeatResp", from: 2, to: 1, term: 6, round: 77 },
   snap: {
     type: "snap", from: 1, to: 4, term: 6,
@@ -59,6 +59,11 @@ describe("the Raft message codec", () => {
     expect(data.constructor).toBe(Uint8Array);
     expect(data.byteOffset).toBe(0);
     expect(data.buffer.byteLength).toBe(data.byteLength);
+  });
+
+  it("leaves quiesce off a heartbeat that is not the leader's last", () => {
+    const { quiesce: _quiesce, ...plain } = everyType.heartbeat;
+    expect(overTheWire([plain])[0]).toStrictEqual(plain);
   });
 
   it("keeps terms and commit indexes up to 2^53 - 1 exact", () => {

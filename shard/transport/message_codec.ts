@@ -49,7 +49,7 @@ export function encodeMessage(m: Message): Writable<peer.RaftMessage> {
     case "preVoteResp":
       return { ...envelope, preVoteResp: { reject: m.reject } };
     case "heartbeat":
-      return { ...envelope, heartbeat: { commit: m.commit, round: m.round } };
+      return { ...envelope, heartbeat: { commit: m.commit, round: m.round, quiesce: m.quiesce === true } };
     case "heartbeatResp":
       return { ...envelope, heartbeatResp: { round: m.round } };
     case "snap":
@@ -93,7 +93,7 @@ export function decodeMessage(w: peer.RaftMessage): Message {
     case "preVoteResp":
       return { ...envelope, type: "preVoteResp", reject: w.preVoteResp.reject };
     case "heartbeat":
-      return { ...envelope, type: "heartbeat", commit: w.heartbeat.commit, round: w.heartbeat.round };
+      return { ...envelope, type: "heartbeat", commit: w.heartbeat.commit, round: w.heartbeat.round, ...(w.heartbeat.quiesce ? { quiesce: true as const } : {}) };
     case "heartbeatResp":
       return { ...envelope, type: "heartbeatResp", round: w.heartbeatResp.round };
     case "snap":

@@ -38,11 +38,18 @@ export class PeerService {
   /** Groups with a snapshot being received; a second one for the same group is refused. */
   private readonly receiving = new Set<GroupId>();
   private counts = { receivedMessages: 0, receivedBatches: 0, rejectedMessages: 0, snapshotsReceived: 0, snapshotsRefused: 0 };
+  /** When a batch (empty ones too: the peers' node heartbeats) last came from each node, in performance.now() ms. */
+  private readonly heardAtMs = new Map<NodeId, number>();
 
   constructor(private readonly options: PeerServiceOptions) {}
 
   stats(): PeerServiceStats {
     return { ...this.counts };
+  }
+
+  /** When anything last came from `node` (performance.now() ms), or undefined if nothing ever did. */
+  lastHeardMs(node: NodeId): number | undefined {
+    return this.heardAtMs.get(node);
   }
 
   handlers(): ServiceHandlers<PeerSpec["methods"]> {
@@ -78,6 +85,7 @@ export class PeerService {
 
   private receiveBatch(batch: peer.RaftBatch): void {
     this.counts.receivedBatches++;
+    if (batch.toNode === this.options.nodeId) this.heardAtMs.set(batch.fromNode, performance.now());
     const host = this.options.host();
     const total = batch.groups.reduce((n, g) => n + g.messages.length, 0);
     if (batch.toNode !== this.options.nodeId || host === undefined) {

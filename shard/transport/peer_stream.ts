@@ -7,11 +7,10 @@
 // leaves messages in the queue until it drains, so the queue's bounds are the only buffer that grows.
 //
 // Heartbeats: the Ready of every group is sent in the same turn, so the heartbeats of all groups to
-// this peer already travel in one batch (one write, one HTTP/2 frame). Coalescing further, as
-// CockroachDB does (one heartbeat per node pair, fanned out to every group on the receiving node),
-// would need the Raft core to let a store-level heartbeat stand in for its own per-group heartbeat
-// and its response (commit index and read round per group), and quiescence of idle groups; the bytes
-// per group are already small, so it is not done here.
+// this peer already travel in one batch (one write, one HTTP/2 frame). Idle groups go quiet instead
+// of heartbeating at all (raft/quiescence.ts); what stands in for their heartbeats is one per node
+// pair: `ping` writes an empty batch when nothing else went to the peer since the last ping, which
+// tells the peer this node is alive (PeerTransport.silentMs).
 
 import * as grpc from "@grpc/grpc-js";
 import type { peer, Writable } from "../../proto/index.js";
@@ -70,6 +69,8 @@ export class PeerStream {
   private reported = new Set<GroupId>();
   private unreachable = new Set<GroupId>();
   private counts = { sentMessages: 0, sentBatches: 0, droppedQueueFull: 0, droppedUnreachable: 0, streamsOpened: 0, streamsFailed: 0 };
+  /** A batch was written since the last ping: the peer heard from us, no empty batch is needed. */
+  private sentSincePing = false;
 
   constructor(private readonly options: PeerStreamOptions) {
     const { limits } = options;
@@ -123,7 +124,24 @@ export class PeerStream {
       state.writable = state.call.write({ fromNode: nodeId, toNode: peerId, groups: batch });
       this.counts.sentMessages += count;
       this.counts.sentBatches++;
+      this.sentSincePing = true;
     }
+  }
+
+  /**
+   * Node-level liveness, called every nodeHeartbeatMs: an empty batch, unless a batch went out since
+   * the last call. Opens the stream if there is none yet; a down peer is left to its backoff.
+   */
+  ping(): void {
+    const state = this.state;
+    if (this.sentSincePing) {
+      this.sentSincePing = false;
+      return;
+    }
+    if (state.kind === "idle") this.open();
+    if (state.kind !== "up" || !state.writable) return;
+    const { nodeId, peerId } = this.options;
+    state.writable = state.call.write({ fromNode: nodeId, toNode: peerId, groups: [] });
   }
 
   private open(): void {

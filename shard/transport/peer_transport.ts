@@ -26,6 +26,16 @@ export interface PeerTransportOptions {
   /** Uniform in [0, 1), for the reconnect jitter. */
   readonly random?: () => number;
   readonly log?: (line: string) => void;
+  /**
+   * More services to serve on the peer address beside Peer (the router's Forward): one port and one
+   * server per node for everything between nodes.
+   */
+  readonly services?: readonly PeerServerService[];
+}
+
+export interface PeerServerService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
 }
 
 export interface TransportStats {
@@ -60,6 +70,10 @@ export class PeerTransport implements Transport {
   /** Invariant: at most one snapshot in flight per (peer, group); keyed `${peer}/${group}`. */
   private readonly snapshotsInFlight = new Map<string, Promise<void>>();
   private readonly aborter = new AbortController();
+  /** Pings every peer each nodeHeartbeatMs once started (node-level liveness, PeerStream.ping). */
+  private pingTimer: NodeJS.Timeout | undefined;
+  /** What silentMs counts from for a peer never heard from. */
+  private readonly createdAtMs = performance.now();
   /** Groups whose messages went to a node with no known address, to report unreachable at the flush. */
   private noAddress = new Map<NodeId, Set<GroupId>>();
   private counts = { droppedNoAddress: 0, snapshotsSent: 0, snapshotsFailed: 0, snapshotsCoalesced: 0 };
@@ -101,6 +115,7 @@ export class PeerTransport implements Transport {
     if (this.server !== undefined) throw new Error(`Node ${this.options.nodeId}'s peer server is already running on ${this.boundAddress}`);
     const server = new grpc.Server(channelOptions(this.limits));
     server.addService(peerApi().Peer.definition, this.service.handlers());
+    for (const extra of this.options.services ?? []) server.addService(extra.definition, extra.implementation);
     const address = this.boundAddress ?? this.options.listenAddress;
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
@@ -108,7 +123,19 @@ export class PeerTransport implements Transport {
     this.server = server;
     // A restart binds the port the first start was given, so peers find the node where they left it.
     this.boundAddress = `${address.slice(0, address.lastIndexOf(":"))}:${port}`;
+    this.pingTimer ??= setInterval(() => {
+      for (const peer of this.peers.values()) peer.stream.ping();
+    }, this.limits.nodeHeartbeatMs).unref();
     return this.boundAddress;
+  }
+
+  /**
+   * Milliseconds since anything (a batch, or an empty one: its node heartbeat) came from `node`, or
+   * since this transport was made if nothing ever did. Quiesced followers wake when it grows past
+   * their leader's allowance (Store's peerSilenceTicksMax).
+   */
+  silentMs(node: NodeId): number {
+    return performance.now() - (this.service.lastHeardMs(node) ?? this.createdAtMs);
   }
 
   /** The bound "host:port", once started. */
@@ -218,6 +245,7 @@ export class PeerTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.pingTimer);
     this.aborter.abort();
     const peers = [...this.peers.values()];
     this.peers.clear();

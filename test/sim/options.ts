@@ -37,6 +37,11 @@ export interface SimOptions {
   readonly compactRetain: number;
   /** Readies a node may have on its disk queue at once; undefined picks 1, 2 or 4 per seed. */
   readonly pipelineDepth: number | undefined;
+  /**
+   * Idle ticks after which a leader tries to quiesce (raft/quiescence.ts), as the store's GroupTicker
+   * does; 0 never; undefined picks 0, 1 or 4 per seed, so that quiet groups meet every fault.
+   */
+  readonly quiesceIdleTicks: number | undefined;
   /** A run with fewer successful operations than this proves nothing and fails. */
   readonly minOkOperations: number;
   /** The replicas' state machine: the tiny in-memory map, or the real shard state machine over memory-level. */
@@ -66,6 +71,7 @@ export const defaultSimOptions: SimOptions = {
   compactEvery: 40,
   compactRetain: 5,
   pipelineDepth: undefined,
+  quiesceIdleTicks: undefined,
   minOkOperations: 30,
   machine: "kv",
 };

@@ -53,6 +53,9 @@ export interface SimResult {
   readonly history: readonly Operation[];
 }
 
+/** Ticks of a silent leader node before its quiet followers wake (the store's peerSilenceTicksMax). */
+const SILENT_TICKS_TO_WAKE = 3;
+
 const KIND_CODES: Record<SimEvent["kind"], number> = { tick: 1, deliver: 2, persist: 3, client: 4, timeout: 5, snapshotStatus: 6, nemesis: 7, call: 8 };
 
 export class Simulation implements NodeHost {
@@ -76,7 +79,10 @@ export class Simulation implements NodeHost {
   /** Nodes with a degraded disk: their syncs take several times longer, so followers often ack first. */
   private readonly slowDisks = new Set<NodeId>();
   /** Per-seed choices of limits that do not affect safety but change the interleavings. */
-  private readonly variety: { appendBytesMax: number; inflightMessagesMax: number; pipelineDepth: number };
+  private readonly variety: { appendBytesMax: number; inflightMessagesMax: number; pipelineDepth: number; quiesceIdleTicks: number };
+  /** Quiescence's driver side (shard/group_ticker.ts): a leader's ticks without entries or reads, and a quiet follower's ticks without its leader's node. */
+  private readonly idleTicks = new Map<NodeId, number>();
+  private readonly silentTicks = new Map<NodeId, number>();
   /** Clients stop starting operations and the nemesis stops once the active phase ends. */
   active = true;
   readonly codec: MachineCodec;
@@ -97,6 +103,7 @@ export class Simulation implements NodeHost {
       appendBytesMax: options.raft.appendBytesMax ?? pick.pick([1, 512, 4096]),
       inflightMessagesMax: options.raft.inflightMessagesMax ?? pick.pick([1, 4, 64]),
       pipelineDepth: options.pipelineDepth ?? pick.pick([1, 2, 4]),
+      quiesceIdleTicks: options.quiesceIdleTicks ?? pick.pick([0, 1, 4]),
     };
   }
 
@@ -212,6 +219,34 @@ export class Simulation implements NodeHost {
     node.process();
   }
 
+  /**
+   * The store's quiescence policy (shard/group_ticker.ts) at one tick of `node`: a quiet follower
+   * wakes once its leader's node has been silent (crashed, paused or cut off from it) for a few
+   * ticks, as node heartbeats would tell it; an awake leader idle for quiesceIdleTicks tries to go
+   * quiet. Returns true when the node went quiet instead of ticking.
+   */
+  private quiesceOrWake(node: SimNode): boolean {
+    const idleTicksMin = this.variety.quiesceIdleTicks;
+    const raw = node.raw!;
+    if (idleTicksMin === 0) return false;
+    if (raw.quiesced && raw.raft.role !== "leader") {
+      const leader = this.nodes.get(raw.raft.lead);
+      const silent = leader === undefined || leader.state !== "up" || this.network.isBlocked(leader.id, node.id);
+      const ticks = silent ? (this.silentTicks.get(node.id) ?? 0) + 1 : 0;
+      this.silentTicks.set(node.id, ticks);
+      if (ticks >= SILENT_TICKS_TO_WAKE) {
+        this.log(`n${node.id} wakes: leader n${raw.raft.lead}'s node is silent`);
+        raw.wake();
+      }
+      return false;
+    }
+    const idle = (this.idleTicks.get(node.id) ?? 0) + 1;
+    this.idleTicks.set(node.id, idle);
+    if (raw.quiesced || idle < idleTicksMin || raw.outstandingCount() > 0 || !raw.quiesce()) return false;
+    this.log(`n${node.id} quiesces at index ${raw.raft.log.lastIndex()}`);
+    return true;
+  }
+
   private scheduleTick(node: SimNode): void {
     this.queue.after(node.tickPeriod, { kind: "tick", node, epoch: node.epoch });
   }
@@ -273,6 +308,7 @@ export class Simulation implements NodeHost {
   }
 
   onReady(node: SimNode, ready: Ready): void {
+    if (ready.entries.length > 0 || ready.committedEntries.length > 0 || ready.readStates.length > 0) this.idleTicks.set(node.id, 0);
     if (this.active) this.nemesis.onReady(node, ready);
   }
 
@@ -303,7 +339,7 @@ export class Simulation implements NodeHost {
         this.mix(node.id);
         if (node.state === "paused") node.ticksMissed++;
         else {
-          node.raw!.tick();
+          if (!this.quiesceOrWake(node)) node.raw!.tick();
           node.process();
         }
         this.scheduleTick(node);
