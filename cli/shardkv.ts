@@ -5,6 +5,7 @@
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { CLIENT_LIMIT_DEFAULTS } from "../router/client_limits.js";
 import { ClusterConfigError } from "../router/cluster_config.js";
 import { ShardkvNode } from "../router/node.js";
 
@@ -16,13 +17,23 @@ const argv = await yargs(hideBin(process.argv))
   .option("data-dir", { type: "string", default: "./data/n1", describe: "where the node keeps its write-ahead log and LevelDB" })
   .option("listen-client", { type: "string", default: "127.0.0.1:2379", describe: "host:port for clients (etcd's v3 gRPC API)" })
   .option("listen-peer", { type: "string", default: "127.0.0.1:2380", describe: "host:port for the other nodes" })
+  .option("listen-http", { type: "string", describe: "host:port for GET /health and GET /metrics (off when not given)" })
   .option("initial-cluster", {
     type: "string",
     default: "n1=127.0.0.1:2380",
     describe: "every first member as name=host:port, comma-separated (bootstrap only)",
   })
   .option("initial-shards", { type: "number", default: 8, describe: "data shards splitting the 32-bit hash space evenly (bootstrap only)" })
-  .option("replicas", { type: "number", default: 1, describe: "replicas per shard; for now, equal to the number of members (bootstrap only)" })
+  .option("replicas", { type: "number", describe: "replicas per shard, at most the number of members; default 3, or every member when fewer (bootstrap only)" })
+  .option("max-key-bytes", { type: "number", default: CLIENT_LIMIT_DEFAULTS.keyBytesMax, describe: "the longest key a client may write" })
+  .option("max-value-bytes", { type: "number", default: CLIENT_LIMIT_DEFAULTS.valueBytesMax, describe: "the longest value a client may write" })
+  .option("max-request-bytes", { type: "number", default: CLIENT_LIMIT_DEFAULTS.requestBytesMax, describe: "the largest gRPC request a client may send" })
+  .option("max-txn-ops", { type: "number", default: CLIENT_LIMIT_DEFAULTS.txnOpsMax, describe: "compares, and operations per branch, in one txn level" })
+  .option("max-requests-per-connection", {
+    type: "number",
+    default: CLIENT_LIMIT_DEFAULTS.requestsPerConnectionMax,
+    describe: "unary calls in flight on one client connection; more are refused with RESOURCE_EXHAUSTED",
+  })
   .option("tick-ms", { type: "number", default: 100, describe: "one Raft tick: heartbeats every tick, elections after 10 to 20" })
   .example("$0 --name n1 --data-dir ./data/n1", "a single-node cluster on etcd's ports")
   .example(
@@ -43,10 +54,18 @@ try {
     dataDir: argv["data-dir"],
     listenClient: argv["listen-client"],
     listenPeer: argv["listen-peer"],
+    ...(argv["listen-http"] === undefined ? {} : { listenHttp: argv["listen-http"] }),
     initialCluster: argv["initial-cluster"],
     initialShards: argv["initial-shards"],
-    replicas: argv.replicas,
+    ...(argv.replicas === undefined ? {} : { replicas: argv.replicas }),
     tickMs: argv["tick-ms"],
+    limits: {
+      keyBytesMax: argv["max-key-bytes"],
+      valueBytesMax: argv["max-value-bytes"],
+      requestBytesMax: argv["max-request-bytes"],
+      txnOpsMax: argv["max-txn-ops"],
+      requestsPerConnectionMax: argv["max-requests-per-connection"],
+    },
     log,
   });
   process.stdout.write(`ready ${node.clientAddress}\n`);

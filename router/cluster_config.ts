@@ -52,8 +52,12 @@ function id64(...parts: string[]): bigint {
   return createHash("sha256").update(parts.join("\0")).digest().readBigUInt64BE(0) & 0x7fff_ffff_ffff_ffffn;
 }
 
-export function bootstrapConfig(initialCluster: string, initialShards: number, replicas: number): ClusterConfig {
+/** Replicas per shard when --replicas is not given: 3 (a quorum survives one loss), or all members when fewer. */
+export const DEFAULT_REPLICAS = 3;
+
+export function bootstrapConfig(initialCluster: string, initialShards: number, replicas?: number): ClusterConfig {
   const parsed = parseInitialCluster(initialCluster);
+  replicas ??= Math.min(DEFAULT_REPLICAS, parsed.length);
   const members = parsed.map((m, i): Member => ({ id: i + 1, name: m.name, peerAddress: m.peerAddress, memberId: id64(m.name, m.peerAddress) }));
   const shards = evenShards(initialShards, members.map((m) => m.id), replicas);
   new ShardMap(1, shards); // throws if the split does not tile the hash space

@@ -307,7 +307,7 @@ describe("the etcd KV service over four shards", () => {
     const status = toGrpcStatus(error);
     expect(status.code).toBe(grpc.status.UNAVAILABLE);
     expect(status.details).toMatch(/shard 99 has no replica/);
-    expect(String(status.metadata.get(HINT_METADATA_KEY)[0])).toMatch(/forwarding/);
+    expect(String(status.metadata.get(HINT_METADATA_KEY)[0])).toMatch(/node that holds the shard/);
   });
 
   it("refuses an enum value it does not know with INVALID_ARGUMENT", async () => {

@@ -133,8 +133,7 @@ export class KvService {
   }
 
   private async rangeShard(shard: ShardInfo, req: mvcc.RangeRequest, consistency: ReadConsistency): Promise<Part<mvcc.RangeResponse>> {
-    const state = await this.access.read(shard.id, consistency);
-    const { revision, ...response } = await state.range(req, this.access.nowMs());
+    const { revision, ...response } = await this.access.range(shard.id, req, consistency);
     return { shard: shard.id, revision, response };
   }
 

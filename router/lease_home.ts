@@ -37,8 +37,8 @@ export async function requireLeasesAt(access: ShardAccess, shard: ShardInfo, put
     if (put.lease === 0n) continue;
     const home = leaseHome(access.map(), put.lease);
     if (home.id === shard.id) continue;
-    const state = await access.read(home.id, "serializable");
-    if (!state.leases().some((lease) => lease.id === put.lease)) throw new MvccError("NOT_FOUND", ETCD_ERRORS.leaseNotFound);
+    const leases = await access.leases(home.id, "serializable");
+    if (!leases.some((lease) => lease.id === put.lease)) throw new MvccError("NOT_FOUND", ETCD_ERRORS.leaseNotFound);
     throw RouterError.failedPrecondition(
       `Cannot attach key ${quoteKey(put.key)} (shard ${shard.id}) to lease ${put.lease}: the lease lives in shard ${home.id}, ` +
         `and keys cannot attach to a lease of another shard yet`,

@@ -73,21 +73,19 @@ export class LeaseService {
   async timeToLive(wire: t.LeaseTimeToLiveRequest): Promise<Writable<t.LeaseTimeToLiveResponse>> {
     const id = int64ToBigint(wire.ID, "lease ID");
     const home = leaseHome(this.access.map(), id).id;
-    const state = await this.access.read(home, "linearizable");
-    const found = await state.leaseTimeToLive(id, wire.keys);
+    const found = await this.access.leaseTimeToLive(home, id, wire.keys);
     if (found === undefined) return { header: this.header(home), ID: String(id), TTL: "-1", grantedTTL: "0", keys: [] };
-    const remainingMs = await this.access.leaseRemainingMs(home, id);
     // A lease the clock does not know yet (a grant applied a moment ago on a new leader) has its whole TTL.
-    const ttl = remainingMs === undefined ? found.grantedTtlSeconds : Math.ceil(remainingMs / 1000);
+    const ttl = found.remainingMs === undefined ? found.grantedTtlSeconds : Math.ceil(found.remainingMs / 1000);
     return { header: this.header(home), ID: String(id), TTL: String(ttl), grantedTTL: String(found.grantedTtlSeconds), keys: found.keys };
   }
 
   /** Every shard's leases; an id is listed once even when, later, member shards hold stubs of it. */
   async leases(): Promise<Writable<t.LeaseLeasesResponse>> {
     const shards = this.access.map().shards;
-    const states = await Promise.all(shards.map((shard) => this.access.read(shard.id, "linearizable")));
+    const perShard = await Promise.all(shards.map((shard) => this.access.leases(shard.id, "linearizable")));
     const ids = new Set<bigint>();
-    for (const state of states) for (const lease of state.leases()) ids.add(lease.id);
+    for (const leases of perShard) for (const lease of leases) ids.add(lease.id);
     const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return { header: this.header(shards[0]!.id), leases: sorted.map((id) => ({ ID: String(id) })) };
   }

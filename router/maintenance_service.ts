@@ -6,12 +6,13 @@
 import { crc32c } from "@node-rs/crc32";
 import { AlarmAction, type maintenanceSpec, type ServiceHandlers, type Writable } from "../proto/index.js";
 import type * as t from "../proto/index.js";
-import { ETCD_ERRORS, MvccError, type ShardState } from "../shard/mvcc/index.js";
+import { ETCD_ERRORS, MvccError } from "../shard/mvcc/index.js";
 import { headerToWire, int64ToNumber } from "./etcd_convert.js";
 import { RouterError } from "./errors.js";
 import { unary, unimplementedError, unimplementedServerStream, unimplementedUnary } from "./grpc_handlers.js";
 import { type MemberInfo, memberIdOf } from "./members.js";
 import type { ShardAccess } from "./shard_access.js";
+import type { ShardHash } from "./shard_hash.js";
 
 type MaintenanceHandlers = Required<ServiceHandlers<typeof maintenanceSpec.methods>>;
 
@@ -20,17 +21,6 @@ type MaintenanceHandlers = Required<ServiceHandlers<typeof maintenanceSpec.metho
  * version comparisons ignore, and clientv3's check reads only the major and minor numbers.
  */
 export const ETCD_COMPATIBLE_VERSION = "3.5.0+shardkv";
-
-/** How often a shard's hash is taken again when a write moved its revision meanwhile. */
-const HASH_ATTEMPTS_MAX = 3;
-
-/** One shard's hash, with the revisions it is as of. */
-interface ShardHash {
-  readonly shard: number;
-  readonly revision: number;
-  readonly compactRevision: number;
-  readonly hash: number;
-}
 
 export class MaintenanceService {
   constructor(
@@ -118,15 +108,13 @@ export class MaintenanceService {
 
   private async shardHashes(): Promise<ShardHash[]> {
     const shards = this.access.map().shards;
-    // Each replica's own state, as etcd's Hash hashes the member's own backend: no read barrier.
-    return await Promise.all(shards.map(async (shard) => stableHash(shard.id, await this.access.read(shard.id, "serializable"))));
+    return await Promise.all(shards.map((shard) => this.access.shardHash(shard.id)));
   }
 
   private async hashAt(shard: number, revision: number): Promise<ShardHash> {
-    const state = await this.access.read(shard, "linearizable");
-    if (revision < state.compactRevision) throw new MvccError("OUT_OF_RANGE", ETCD_ERRORS.compacted);
-    if (revision > state.revision) throw new MvccError("OUT_OF_RANGE", ETCD_ERRORS.futureRevision);
-    const part = await stableHash(shard, state);
+    const part = await this.access.shardHash(shard);
+    if (revision < part.compactRevision) throw new MvccError("OUT_OF_RANGE", ETCD_ERRORS.compacted);
+    if (revision > part.revision) throw new MvccError("OUT_OF_RANGE", ETCD_ERRORS.futureRevision);
     if (part.revision !== revision) {
       throw RouterError.failedPrecondition(
         `Cannot hash at revision ${revision}: shard ${shard} is at revision ${part.revision}, and shardkv hashes only the current state; leave revision at 0`,
@@ -138,20 +126,6 @@ export class MaintenanceService {
   private header(shard: number, revision?: number): Writable<t.ResponseHeader> {
     const status = this.access.raftStatus(shard);
     return headerToWire({ clusterId: this.access.clusterId, memberId: this.access.memberId, revision: revision ?? status.appliedIndex, raftTerm: status.term });
-  }
-}
-
-/**
- * A shard's hash with the revision it is as of: the revision is read before and after the hash, and
- * the hash taken again while a write moved it, a bounded number of times (then it is approximate).
- */
-async function stableHash(shard: number, state: ShardState): Promise<ShardHash> {
-  for (let attempt = 1; ; attempt++) {
-    const revision = state.revision;
-    const hash = await state.hash();
-    if (state.revision === revision || attempt === HASH_ATTEMPTS_MAX) {
-      return { shard, revision: state.revision, compactRevision: state.compactRevision, hash };
-    }
   }
 }
 

@@ -1,18 +1,19 @@
-// What the client-facing services need from the shards: the map to route by, a way to propose a
-// command to a shard and to read its state at a consistency, and what goes into etcd's response
-// header. The services never see a Store, so the same handlers will run over shards led elsewhere
-// once forwarding exists.
+// What the client-facing services need from the shards: the map to route by, and one method per
+// thing a service asks of one shard (propose a command, range over it, its leases, its hash...), plus
+// what goes into etcd's response header. Each method names an operation rather than handing out a
+// shard's state, so that the same services run over shards whose replica is on another node: the
+// routed kind (routed_shard_access.ts) serves an operation here when this node can, and forwards it
+// over the peer API (forward_ops.ts) when it cannot.
 //
-// Only the local kind exists yet: one Store that hosts a replica of every shard (tests, a single
-// node). Forwarding to the node that leads a shard, over the peer stream with the shard map's
-// epoch, belongs to the node issue; `read` returning a ShardState will then become a range
-// request answered by the shard's leader, since a remote state cannot be handed out.
+// LocalShardAccess is the node's own replicas on one Store: a follower replica proposes through Raft
+// and reads through ReadIndex, but what only the leader knows (lease deadlines) it cannot answer.
 
 import type { NodeId } from "../raft/index.js";
-import type { ApplyResult, CommandBody, ShardState } from "../shard/mvcc/index.js";
+import { type ApplyResult, type CommandBody, MvccError, type RangeRequest, type RangeResponse, type ShardState, type WatchEvent } from "../shard/mvcc/index.js";
 import type { Store } from "../shard/store.js";
 import { StoreError } from "../shard/store_error.js";
 import { RouterError } from "./errors.js";
+import { type ShardHash, stableHash } from "./shard_hash.js";
 import type { ShardMap } from "./shard_map.js";
 
 export type ReadConsistency = "linearizable" | "serializable";
@@ -22,8 +23,14 @@ export interface ShardAccess {
   map(): ShardMap;
   /** Proposes a command to a shard; resolves once it applied, with its (possibly failed) result. */
   propose(shard: number, body: CommandBody): Promise<ApplyResult>;
-  /** A shard's state, ready to answer a read at `consistency`; read from it at once. */
-  read(shard: number, consistency: ReadConsistency): Promise<ShardState>;
+  /** A range over one shard at `consistency`, with the shard revision it is as of. */
+  range(shard: number, req: RangeRequest, consistency: ReadConsistency): Promise<ShardRange>;
+  /** The shard's leases, sorted by id. */
+  leases(shard: number, consistency: ReadConsistency): Promise<LeaseEntry[]>;
+  /** A lease's granted TTL, attached keys, and time left on the leader's clock; undefined if it does not exist. */
+  leaseTimeToLive(shard: number, id: bigint, withKeys: boolean): Promise<LeaseTimeToLive | undefined>;
+  /** The shard's state hash with the revision it is as of (the answering replica's own state, as etcd's Hash). */
+  shardHash(shard: number): Promise<ShardHash>;
   /** The node's wall clock (ms): a key whose TTL passed is invisible to reads from then on. */
   nowMs(): number;
   /** The response header's ids (uint64). */
@@ -40,10 +47,40 @@ export interface ShardAccess {
   leaseRevoke(shard: number, id: bigint): Promise<ApplyResult>;
   /** Renews a lease on the shard leader's clock: its TTL in seconds, or undefined once it is gone. */
   leaseKeepAlive(shard: number, id: bigint): Promise<number | undefined>;
-  /** Time left on the shard leader's lease clock (0 once expired), or undefined if the clock does not know the lease. */
-  leaseRemainingMs(shard: number, id: bigint): Promise<number | undefined>;
   /** Approximate bytes the node's database takes on disk (0 when the database cannot say). */
   dbSizeBytes(): Promise<number>;
+  /**
+   * For watches (shard_feed.ts): events of [key, rangeEnd) from `fromRevision` on, at most `limit` in
+   * whole revisions, read from this node's replica's applied state with no read barrier, as etcd
+   * serves a watch from the member's own store.
+   */
+  shardEvents(shard: number, req: ShardEventsRequest): Promise<ShardEvents>;
+  /**
+   * Calls `listener(revision)` whenever this node's replica of the shard applied entries (or installed
+   * a snapshot); returns the function that stops it. A notice only says that something may be new
+   * (read it with shardEvents), and the listener must not block: it runs in the replica's apply lane.
+   */
+  onApplied(shard: number, listener: (revision: number) => void): () => void;
+}
+
+export interface ShardEventsRequest {
+  readonly fromRevision: number;
+  readonly key: Uint8Array;
+  /** Undefined: the single key; [0]: every key from `key` on; otherwise [key, rangeEnd). */
+  readonly rangeEnd: Uint8Array | undefined;
+  readonly limit: number;
+}
+
+export interface ShardEvents {
+  readonly events: WatchEvent[];
+  /**
+   * The shard's revision the read is as of (at least every event's): when fewer than `limit` events
+   * came back, every event of the range up to this revision is among them.
+   */
+  readonly revision: number;
+  /** fromRevision is at or below compactRevision: those events are gone and `events` is empty. */
+  readonly compacted: boolean;
+  readonly compactRevision: number;
 }
 
 export interface ShardRaftStatus {
@@ -55,6 +92,20 @@ export interface ShardRaftStatus {
   readonly appliedIndex: number;
 }
 
+export type ShardRange = RangeResponse & { readonly revision: number };
+
+export interface LeaseEntry {
+  readonly id: bigint;
+  readonly ttlSeconds: number;
+}
+
+export interface LeaseTimeToLive {
+  readonly grantedTtlSeconds: number;
+  readonly keys: Uint8Array[];
+  /** Time left on the leader's lease clock (0 once expired); undefined when the clock does not know the lease yet. */
+  readonly remainingMs: number | undefined;
+}
+
 export interface LocalShardAccessOptions {
   /**
    * The database's size, which the Store does not expose: classic-level answers `approximateSize`
@@ -63,7 +114,7 @@ export interface LocalShardAccessOptions {
   readonly dbSizeBytes?: () => Promise<number>;
 }
 
-/** Every shard on one local Store. A shard without a replica here is UNAVAILABLE (no forwarding yet). */
+/** The shards of one local Store. A shard without a replica here is UNAVAILABLE; routing is routed_shard_access.ts's. */
 export class LocalShardAccess implements ShardAccess {
   constructor(
     private readonly store: Store,
@@ -88,9 +139,41 @@ export class LocalShardAccess implements ShardAccess {
     return await this.store.propose(shard, body);
   }
 
+  /** The local replica's state, ready to answer a read at `consistency`; read from it at once. */
   async read(shard: number, consistency: ReadConsistency): Promise<ShardState> {
     this.requireReplica(shard);
     return await this.store.readState(shard, consistency);
+  }
+
+  /** Whether this node has a replica of the shard. */
+  holds(shard: number): boolean {
+    return this.store.hasReplica(shard);
+  }
+
+  /** Whether this node's replica of the shard leads it. */
+  leads(shard: number): boolean {
+    return this.store.hasReplica(shard) && this.store.replica(shard).isLeader;
+  }
+
+  async range(shard: number, req: RangeRequest, consistency: ReadConsistency): Promise<ShardRange> {
+    const state = await this.read(shard, consistency);
+    return await state.range(req, this.nowMs());
+  }
+
+  async leases(shard: number, consistency: ReadConsistency): Promise<LeaseEntry[]> {
+    return (await this.read(shard, consistency)).leases();
+  }
+
+  async leaseTimeToLive(shard: number, id: bigint, withKeys: boolean): Promise<LeaseTimeToLive | undefined> {
+    const state = await this.read(shard, "linearizable");
+    const found = await state.leaseTimeToLive(id, withKeys);
+    if (found === undefined) return undefined;
+    return { ...found, remainingMs: this.leaseRemainingMs(shard, id) };
+  }
+
+  async shardHash(shard: number): Promise<ShardHash> {
+    // The replica's own state, as etcd's Hash hashes the member's own backend: no read barrier.
+    return await stableHash(shard, await this.read(shard, "serializable"));
   }
 
   nowMs(): number {
@@ -115,7 +198,7 @@ export class LocalShardAccess implements ShardAccess {
   async leaseKeepAlive(shard: number, id: bigint): Promise<number | undefined> {
     this.requireReplica(shard);
     try {
-      // Throws UNAVAILABLE on a follower: keep-alives are the leader's (forwarding comes with the node issue).
+      // Throws UNAVAILABLE on a follower: keep-alives are the leader's (a routed access forwards them there).
       return this.store.leaseKeepAlive(shard, id);
     } catch (error) {
       if (error instanceof StoreError && error.code === "NOT_FOUND") return undefined;
@@ -123,13 +206,13 @@ export class LocalShardAccess implements ShardAccess {
     }
   }
 
-  async leaseRemainingMs(shard: number, id: bigint): Promise<number | undefined> {
+  /** Only the leader's clock holds deadlines (shard/mvcc/lease_clock.ts); a follower's is empty. */
+  private leaseRemainingMs(shard: number, id: bigint): number | undefined {
     const replica = this.requireReplica(shard);
-    // Only the leader's clock holds deadlines (shard/mvcc/lease_clock.ts); a follower's is empty.
     if (!replica.isLeader) {
       throw RouterError.unavailable(
         `shardkv: member ${this.memberId} does not lead shard ${shard}, whose leader keeps its leases' deadlines`,
-        "forwarding to the shard's leader is not implemented yet; ask the node that leads the shard",
+        "ask the node that leads the shard; a routed access forwards there itself",
       );
     }
     return replica.leaseClock.remainingMs(id, this.store.nowMs());
@@ -139,6 +222,29 @@ export class LocalShardAccess implements ShardAccess {
     return (await this.options.dbSizeBytes?.()) ?? 0;
   }
 
+  async shardEvents(shard: number, req: ShardEventsRequest): Promise<ShardEvents> {
+    const state = await this.read(shard, "serializable");
+    // Read before the scan, which sees at least this much: every event up to it is in the scan.
+    const revision = state.revision;
+    const { compactRevision } = state;
+    if (compactRevision > 0 && req.fromRevision <= compactRevision) return { events: [], revision, compacted: true, compactRevision };
+    let events: WatchEvent[];
+    try {
+      events = await state.events(req.fromRevision, req.key, req.rangeEnd, req.limit);
+    } catch (error) {
+      // A compaction applied between the check above and the scan's snapshot.
+      if (!(error instanceof MvccError) || error.code !== "OUT_OF_RANGE") throw error;
+      return { events: [], revision: state.revision, compacted: true, compactRevision: state.compactRevision };
+    }
+    const last = events.at(-1)?.kv.modRevision ?? 0;
+    return { events, revision: Math.max(revision, last), compacted: false, compactRevision };
+  }
+
+  onApplied(shard: number, listener: (revision: number) => void): () => void {
+    this.requireReplica(shard);
+    return this.store.applyListeners.add(shard, listener);
+  }
+
   private requireReplica(shard: number): ReturnType<Store["replica"]> {
     try {
       return this.store.replica(shard);
@@ -146,7 +252,7 @@ export class LocalShardAccess implements ShardAccess {
       if (!(error instanceof StoreError) || error.code !== "NOT_FOUND") throw error;
       throw RouterError.unavailable(
         `shardkv: shard ${shard} has no replica on member ${this.memberId}`,
-        "forwarding to the nodes that hold it is not implemented yet; send the request to a node that holds the shard",
+        "send the request to a node that holds the shard; a routed access forwards there itself",
       );
     }
   }

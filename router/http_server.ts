@@ -1,0 +1,92 @@
+// The node's plain-HTTP side door (--listen-http), for load balancers and Prometheus rather than
+// clients: GET /health in etcd's shape (200 {"health":"true"}, else 503 with the reason) and GET
+// /metrics in Prometheus text. Nothing else is served (404), and nothing here changes the node.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Store } from "../shard/store.js";
+import type { Wal } from "../shard/wal/wal.js";
+import { NodeMetrics } from "./metrics.js";
+import { type NodeHealth, nodeHealth } from "./node_health.js";
+
+export interface StatusRoutes {
+  health(): NodeHealth;
+  metrics(): Promise<{ readonly contentType: string; readonly text: string }>;
+}
+
+/** How long close() lets a scrape in flight finish before its connection is cut, in ms. */
+const CLOSE_GRACE_MS = 1_000;
+
+export class StatusHttpServer {
+  private constructor(
+    private readonly server: Server,
+    /** "host:port" as bound (the OS's port when asked for port 0). */
+    readonly address: string,
+  ) {}
+
+  /** Listens on "host:port" ("[::1]:2381" for IPv6); resolves once bound. */
+  static async start(listen: string, routes: StatusRoutes): Promise<StatusHttpServer> {
+    const colon = listen.lastIndexOf(":");
+    const port = Number(listen.slice(colon + 1));
+    if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new RangeError(`Cannot serve HTTP on "${listen}": give host:port, for example 127.0.0.1:2381 (--listen-http)`);
+    }
+    const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+    const server = createServer((request, response) => {
+      serve(routes, request, response).catch((error: unknown) => {
+        if (!response.headersSent) reply(response, 500, "text/plain; charset=utf-8", `${error instanceof Error ? error.message : String(error)}\n`);
+        else response.destroy();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const bound = server.address();
+    const boundPort = typeof bound === "object" && bound !== null ? bound.port : port;
+    return new StatusHttpServer(server, `${listen.slice(0, colon)}:${boundPort}`);
+  }
+
+  /** Stops listening; idle keep-alive connections close at once, busy ones after CLOSE_GRACE_MS. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => this.server.closeAllConnections(), CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(timer);
+  }
+}
+
+/** The node's status server: health and metrics of `store`, with the WAL's fsync times. */
+export async function startStatusServer(listen: string, store: Store, wal: Wal): Promise<StatusHttpServer> {
+  const metrics = new NodeMetrics(store);
+  metrics.observeWal(wal);
+  return StatusHttpServer.start(listen, {
+    health: () => nodeHealth(store),
+    metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
+  });
+}
+
+async function serve(routes: StatusRoutes, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = (request.url ?? "/").split("?", 1)[0];
+  if (request.method === "GET" && path === "/health") {
+    const health = routes.health();
+    // etcd answers {"health":"true"}; the reason is ours, for whoever reads a 503.
+    const body = health.healthy ? { health: "true" } : { health: "false", reason: health.reason };
+    reply(response, health.healthy ? 200 : 503, "application/json", `${JSON.stringify(body)}\n`);
+    return;
+  }
+  if (request.method === "GET" && path === "/metrics") {
+    const { contentType, text } = await routes.metrics();
+    reply(response, 200, contentType, text);
+    return;
+  }
+  reply(response, 404, "text/plain; charset=utf-8", "Not found: this port serves GET /health and GET /metrics\n");
+}
+
+function reply(response: ServerResponse, status: number, contentType: string, body: string): void {
+  response.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+  response.end(body);
+}

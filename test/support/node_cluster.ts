@@ -1,0 +1,126 @@
+// Real shardkv nodes in this process, on loopback with their own data dirs, and etcd's own etcdctl
+// pointed at them: what the node tests of the etcd services (watch, lock, election) share. etcdctl
+// runs as a child process, once (`etcdctl`) or long-lived with its output gathered (`spawnEtcdctl`).
+
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { ShardkvNode } from "../../router/node.js";
+import { ShardMap } from "../../router/shard_map.js";
+import { diskDir } from "./disk_dir.js";
+
+const run = promisify(execFile);
+const ETCDCTL_ENV = { ...process.env, ETCDCTL_API: "3" };
+
+/** A TCP port of 127.0.0.1 that nothing listened on when asked (the OS may hand it out again later). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export class NodeCluster {
+  private constructor(
+    readonly nodes: ShardkvNode[],
+    private readonly dir: string,
+  ) {}
+
+  /** `size` nodes holding `shards` data shards, each with `replicas` replicas (by default every node). */
+  static async start(size: number, shards: number, name: string, replicas = size): Promise<NodeCluster> {
+    const dir = diskDir(`shardkv-${name}-`);
+    const peerPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+    const initialCluster = peerPorts.map((port, i) => `n${i + 1}=127.0.0.1:${port}`).join(",");
+    const nodes = await Promise.all(
+      peerPorts.map(async (port, i) =>
+        ShardkvNode.start({
+          name: `n${i + 1}`,
+          dataDir: join(dir, `n${i + 1}`),
+          listenClient: `127.0.0.1:${await freePort()}`,
+          listenPeer: `127.0.0.1:${port}`,
+          initialCluster,
+          initialShards: shards,
+          replicas,
+          tickMs: 20,
+        }),
+      ),
+    );
+    return new NodeCluster(nodes, dir);
+  }
+
+  /** etcdctl's --endpoints flag: one node, or every node. */
+  endpoints(node?: number): string {
+    const chosen = node === undefined ? this.nodes : [this.nodes[node]!];
+    return `--endpoints=${chosen.map((n) => n.clientAddress).join(",")}`;
+  }
+
+  map(): ShardMap {
+    const { config } = this.nodes[0]!;
+    return new ShardMap(config.shardMapEpoch, config.shards);
+  }
+
+  /** Apply listeners on a node, all shards together: one per shard a watch (or a waiting lock) reads. */
+  listeners(node: number): number {
+    const { store } = this.nodes[node]!;
+    return store.groups().reduce((sum, group) => sum + store.applyListeners.count(group), 0);
+  }
+
+  /** The node that leads `shard`, once one does. */
+  leaderOf(shard: number): number | undefined {
+    const index = this.nodes.findIndex((node) => node.store.hasReplica(shard) && node.store.replica(shard).isLeader);
+    return index < 0 ? undefined : index;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.stop()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Retries `attempt` every 50 ms until it resolves, failing with its last error after `timeoutMs`. */
+export async function eventually<T>(what: string, attempt: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`${what}: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** One etcdctl command to its end; rejects when it exits non-zero (the error carries stdout and stderr). */
+export async function etcdctl(endpoints: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+  return await run("etcdctl", [endpoints, ...args], { env: ETCDCTL_ENV });
+}
+
+/** A long-running etcdctl (watch, lock, elect), its output gathered as it comes. */
+export class EtcdctlProcess {
+  stdout = "";
+  stderr = "";
+  exitCode: number | null | undefined;
+  private readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  constructor(endpoints: string, args: readonly string[]) {
+    this.child = spawn("etcdctl", [endpoints, ...args], { env: ETCDCTL_ENV, stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout!.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
+    this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve((this.exitCode = code))));
+  }
+
+  /** SIGINT, as Ctrl-C: etcdctl cancels its watch or releases its lock, then exits. */
+  interrupt(): void {
+    if (this.exitCode === undefined) this.child.kill("SIGINT");
+  }
+
+  kill(): void {
+    if (this.exitCode === undefined) this.child.kill("SIGKILL");
+  }
+}

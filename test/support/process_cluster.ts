@@ -1,0 +1,111 @@
+// Real shardkv nodes as separate processes (the `shardkv` command run from source with tsx), on
+// loopback ports, each with a data dir on disk: what fault tests need that in-process nodes cannot
+// give, a node that dies at once with SIGKILL, mid-write, and comes back from its files.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { diskDir } from "./disk_dir.js";
+import { freePort } from "./node_cluster.js";
+
+const CLI = resolve(import.meta.dirname, "../../cli/shardkv.ts");
+const READY_TIMEOUT_MS = 30_000;
+
+export interface ProcessNode {
+  readonly name: string;
+  readonly clientAddress: string;
+  readonly args: readonly string[];
+  process: ChildProcess | undefined;
+  /** What the node wrote to stderr (its log), for a failing test to show. */
+  log: string;
+}
+
+export interface ProcessCluster {
+  readonly nodes: readonly ProcessNode[];
+  kill(node: ProcessNode): void;
+  start(node: ProcessNode): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startProcessCluster(size: number, shape: { initialShards: number; replicas: number; tickMs?: number }): Promise<ProcessCluster> {
+  const dir = diskDir("shardkv-processes-");
+  const peerPorts: number[] = [];
+  const clientPorts: number[] = [];
+  for (let i = 0; i < size; i++) {
+    peerPorts.push(await freePort());
+    clientPorts.push(await freePort());
+  }
+  const initialCluster = peerPorts.map((port, i) => `n${i + 1}=127.0.0.1:${port}`).join(",");
+  const nodes: ProcessNode[] = peerPorts.map((port, i) => ({
+    name: `n${i + 1}`,
+    clientAddress: `127.0.0.1:${clientPorts[i]}`,
+    args: [
+      `--name=n${i + 1}`,
+      `--data-dir=${join(dir, `n${i + 1}`)}`,
+      `--listen-client=127.0.0.1:${clientPorts[i]}`,
+      `--listen-peer=127.0.0.1:${port}`,
+      `--initial-cluster=${initialCluster}`,
+      `--initial-shards=${shape.initialShards}`,
+      `--replicas=${shape.replicas}`,
+      `--tick-ms=${shape.tickMs ?? 100}`,
+    ],
+    process: undefined,
+    log: "",
+  }));
+  const cluster: ProcessCluster = {
+    nodes,
+    kill(node) {
+      node.process?.kill("SIGKILL");
+      node.process = undefined;
+    },
+    start: (node) => startNode(node),
+    async stop() {
+      await Promise.all(nodes.map((node) => stopNode(node)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await Promise.all(nodes.map((node) => startNode(node)));
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
+}
+
+/** Spawns the node and resolves once it printed "ready" (its client port is serving). */
+function startNode(node: ProcessNode): Promise<void> {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...node.args], { stdio: ["ignore", "pipe", "pipe"] });
+  node.process = child;
+  child.stderr.on("data", (chunk: Buffer) => {
+    node.log += chunk.toString();
+  });
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${node.name} did not start within ${READY_TIMEOUT_MS} ms:\n${node.log}`)), READY_TIMEOUT_MS);
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("ready ")) {
+        clearTimeout(timer);
+        resolvePromise();
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${node.name} exited (${code ?? signal}) before it was ready:\n${node.log}`));
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if it does not exit within a few seconds. */
+async function stopNode(node: ProcessNode): Promise<void> {
+  const child = node.process;
+  if (child === undefined || child.exitCode !== null) return;
+  node.process = undefined;
+  await new Promise<void>((resolvePromise) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolvePromise();
+    });
+    child.kill("SIGTERM");
+  });
+}
