@@ -4,7 +4,7 @@
 // memtable: a larger one turns fewer, bigger flushes into level-0 tables.
 
 import { ClassicLevel } from "classic-level";
-import type { LevelDb } from "./keyspace.js";
+import { type LevelDb, prefixEnd } from "./keyspace.js";
 
 export interface NodeDbOptions {
   /** LevelDB's block cache. */
@@ -30,4 +30,13 @@ export async function openNodeDb(dir: string, options: NodeDbOptions = {}): Prom
 export async function approximateBytes(db: LevelDb): Promise<number> {
   if (!(db instanceof ClassicLevel)) return 0;
   return (db as ClassicLevel<Uint8Array, Uint8Array>).approximateSize(new Uint8Array([0]), new Uint8Array(64).fill(0xff));
+}
+
+/**
+ * LevelDB's estimate of the bytes under one key prefix (one replica's data, shard/keyspace.ts): what
+ * its table files hold for the range; writes still in the memtable count little until flushed.
+ */
+export async function approximatePrefixBytes(db: LevelDb, prefix: Uint8Array): Promise<number> {
+  if (!(db instanceof ClassicLevel)) return 0;
+  return (db as ClassicLevel<Uint8Array, Uint8Array>).approximateSize(prefix, prefixEnd(prefix));
 }

@@ -7,6 +7,7 @@ import { type NodeId, Raft, type RaftOptions, RawNode, type Ready, type SoftStat
 import { type ApplyResult, type CommandBody, LeaseClock, type ShardState } from "./mvcc/index.js";
 import type { WalLogStorage } from "./raft_log.js";
 import { StoreError } from "./store_error.js";
+import { ReadFreshness } from "./read_freshness.js";
 import { Waiters } from "./waiters.js";
 
 export type RaftTuning = Omit<RaftOptions, "id" | "storage" | "random" | "applied">;
@@ -26,16 +27,25 @@ export interface ReplicaHost {
   nowMs(): number;
   /** Proposes a command of the leader's own (housekeeping); failures are only logged. */
   proposeInternal(replica: Replica, body: CommandBody): void;
+  /**
+   * Whether `group` is the home of lease `id`: only the home's leader keeps the lease's deadline and
+   * expires it. Other shards hold stubs of it for their keys, revoked when the home lets it go.
+   */
+  isLeaseHome(group: number, id: bigint): boolean;
 }
 
 export class Replica {
   readonly raw: RawNode;
   readonly waiters = new Waiters();
   readonly leaseClock = new LeaseClock();
+  /** What the answered ReadIndex rounds proved of this replica's freshness (bounded-staleness reads). */
+  readonly freshness = new ReadFreshness();
   /** Readies taken and not yet advanced. */
   inFlight = 0;
   /** Proposals encoded and waiting for the next turn, which hands them to Raft in one call. */
   unproposed: { readonly requestId: bigint; readonly data: Uint8Array }[] = [];
+  /** Some of `unproposed` were held back for want of a leader, and may have passed their deadline. */
+  heldBack = false;
   /**
    * Three ordered lanes per replica: writes made durable (then their acknowledgements sent), committed
    * entries applied, and Readies advanced once both lanes are done with them.
@@ -103,28 +113,34 @@ export class Replica {
   askReadIndex(leaseReads: boolean): void {
     const context = `r${this.readSeq++}`;
     if (!this.waiters.takeUnsent(context)) return;
+    // Noted before Raft sees the round: the read index it gets covers every write acknowledged before now.
+    this.freshness.roundAsked(context);
     const result = this.raw.readIndex(context, leaseReads);
-    if (result.kind === "dropped") this.waiters.failAsked(context, StoreError.unavailable(noLeaderMessage(result.reason), result.message));
+    if (result.kind === "dropped") {
+      this.freshness.roundDropped(context);
+      this.waiters.failAsked(context, StoreError.unavailable(noLeaderMessage(result.reason), result.message));
+    }
   }
 
   /**
-   * Called at the start of each turn: when the leader changed, requests forwarded to the old one fail
-   * at once (etcd's "leader changed", outcome unknown) instead of waiting for the request timeout.
+   * Called at the start of each turn: when the leader changed, requests forwarded to the old one wait
+   * only until the new term's first entry applies (Waiters.settle), not for the request timeout.
    */
   noticeLeader(): void {
     const lead = this.raw.raft.lead;
     if (lead === this.lastLead) return;
     this.lastLead = lead;
-    this.waiters.failForwarded(
-      StoreError.unavailable("etcdserver: leader changed", "the shard's leader changed while the request was on its way to it; it may or may not have applied"),
-    );
+    this.waiters.leaderChanged(this.raw.raft.term);
   }
 
   onSoftState(soft: SoftState): void {
     if (soft.role === "leader") {
       // etcd's rule: a new leader gives every lease a whole TTL again, so none expires early
       // because the old leader's clock went with it.
-      this.leaseClock.promote(this.state.leases(), this.host.nowMs());
+      this.leaseClock.promote(
+        this.state.leases().filter((lease) => this.host.isLeaseHome(this.group, lease.id)),
+        this.host.nowMs(),
+      );
     } else {
       this.leaseClock.demote();
       this.revoking.clear();
@@ -141,6 +157,10 @@ export class Replica {
     if (ready.committedEntries.length === 0) return;
     const results = await this.state.apply(ready.committedEntries, (index) => this.raw.confStateAt(index));
     this.afterApply(results);
+    this.waiters.settle(
+      ready.committedEntries[ready.committedEntries.length - 1]!.term,
+      StoreError.unavailable("etcdserver: leader changed", "the shard's leader changed while the request was on its way to it, and it did not apply; it may still, if it is still on its way"),
+    );
     let bytes = 0;
     for (const entry of ready.committedEntries) bytes += entry.data.byteLength;
     this.entriesSinceCheckpoint += ready.committedEntries.length;
@@ -149,7 +169,10 @@ export class Replica {
 
   /** The Ready is durable and applied: advance the core, and serve the reads whose index is reached. */
   finishReady(ready: Ready): void {
-    for (const rs of ready.readStates) this.waiters.readIndexKnown(rs.context, rs.index);
+    for (const rs of ready.readStates) {
+      this.freshness.roundAnswered(rs.context, rs.index);
+      this.waiters.readIndexKnown(rs.context, rs.index);
+    }
     this.raw.advance();
     this.inFlight--;
     this.waiters.serveReads(this.state.applied.index);
@@ -164,7 +187,7 @@ export class Replica {
     // proposed (leaseRevoked), and a new leader reads the whole table again (onSoftState).
     const now = this.host.nowMs();
     for (const result of results) {
-      if (result.ok && "ttlSeconds" in result.response && "id" in result.response) {
+      if (result.ok && "ttlSeconds" in result.response && "id" in result.response && this.host.isLeaseHome(this.group, result.response.id)) {
         this.leaseClock.granted(result.response.id, result.response.ttlSeconds, now);
       }
     }

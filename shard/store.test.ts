@@ -138,13 +138,19 @@ describe("a node's store", () => {
     await until("the laggard has the new write", () => text(laggard.replica(7).state.getSync(bytes("after"), Date.now())?.value) === "snapshot");
   });
 
-  it("refuses a proposal at once when the shard has no leader, with UNAVAILABLE and etcd's message", async () => {
+  it("holds a proposal while the shard has no leader, and fails it with UNAVAILABLE at its deadline, never to apply later", async () => {
     const disk = new Disk();
-    const store = await openStore(1, disk, { raft: { electionTicks: 1000 } });
+    const store = await openStore(1, disk, { raft: { electionTicks: 1000 }, requestTimeoutMs: 100 });
     await store.createGroup(3, [1, 2, 3]);
+    const startedMs = Date.now();
     const refused = store.propose(3, { op: "put", put: { key: bytes("k"), value: bytes("v") } });
     await expect(refused).rejects.toBeInstanceOf(StoreError);
-    await expect(refused).rejects.toMatchObject({ code: "UNAVAILABLE", message: "etcdserver: no leader" });
+    await expect(refused).rejects.toMatchObject({ code: "UNAVAILABLE", message: "etcdserver: request timed out" });
+    // It waited for a leader (as etcd does) rather than failing at once.
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(90);
+    // Expired, it is dropped from the queue: nothing is left to propose once a leader appears.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(store.replica(3).unproposed).toHaveLength(0);
   });
 
   it("answers RESOURCE_EXHAUSTED at once when a shard's proposal queue is full", async () => {
@@ -245,5 +251,27 @@ describe("a follower's forwarded proposals", () => {
     await until("a new leader", () => stores.some((s) => s !== leader && s.replica(5).isLeader));
     const survivor = stores.find((s) => s !== leader && s.replica(5).isLeader)!;
     await put(survivor, 5, "after", "ok");
+  });
+
+  // etcd answers a forwarded write once it applies, whoever leads by then; answering "leader changed"
+  // for one that then applied made etcd3, which retries UNAVAILABLE, run a Lock's txn twice.
+  it("are answered when a leader transfer hands their entry to the new leader, which the follower hears of first", async () => {
+    const net = new LocalNet();
+    const disks = [new Disk(), new Disk(), new Disk()];
+    const stores = await Promise.all(disks.map((disk, i) => openStore(i + 1, disk, { requestTimeoutMs: 60_000 }, net)));
+    await Promise.all(stores.map((s) => s.createGroup(5, [1, 2, 3])));
+    await until("a leader", () => stores.some((s) => s.replica(5).isLeader));
+    const leader = stores.find((s) => s.replica(5).isLeader)!;
+    const [follower, target] = stores.filter((s) => s !== leader) as [Store, Store];
+    const [leaderId, followerId] = [leader.replica(5).nodeId, follower.replica(5).nodeId];
+    await until("the follower knows the leader", () => follower.replica(5).raw.raft.lead === leaderId);
+    // The leader's messages to the follower are lost: the follower's write reaches the leader, which
+    // commits it with the target, but the follower learns of it only from the next leader.
+    net.lose = (from, to) => from === leaderId && to === followerId;
+    const write = put(follower, 5, "handed over", "v");
+    await until("the leader applied the write", () => leader.replica(5).state.getSync(bytes("handed over"), Date.now()) !== undefined);
+    leader.transferLeader(5, target.replica(5).nodeId);
+    await expect(write).resolves.toMatchObject({ ok: true });
+    expect(follower.replica(5).raw.raft.lead).toBe(target.replica(5).nodeId);
   });
 });

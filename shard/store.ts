@@ -54,6 +54,11 @@ export interface StoreOptions {
   /** Proposals and linearizable reads that may wait on one replica before new ones are refused. */
   readonly proposalsPendingMax?: number;
   readonly readsPendingMax?: number;
+  /**
+   * The home shard of a lease (ReplicaHost.isLeaseHome); by default every shard is home to its
+   * leases, as with one data shard. The router sets it from the shard map.
+   */
+  readonly isLeaseHome?: (group: GroupId, id: bigint) => boolean;
   /** Called once when the store cannot go on (a failed fsync, corruption): the process must exit. */
   readonly onFatal?: (error: Error) => void;
   readonly log?: (line: string) => void;
@@ -126,6 +131,10 @@ export class Store implements ReplicaHost {
 
   nowMs(): number {
     return this.clock();
+  }
+
+  isLeaseHome(group: GroupId, id: bigint): boolean {
+    return this.options.isLeaseHome?.(group, id) ?? true;
   }
 
   groups(): GroupId[] {
@@ -249,6 +258,21 @@ export class Store implements ReplicaHost {
     return replica.state;
   }
 
+  /**
+   * A read that may miss only writes acknowledged more than `maxStalenessMs` ago: the replica's state
+   * at once when its answered ReadIndex rounds prove it that fresh (read_freshness.ts says why that is
+   * a proof), else a linearizable read (whose own round refreshes the proof for the reads after it).
+   */
+  async readBounded(group: GroupId, maxStalenessMs: number): Promise<{ readonly state: ShardState; readonly servedLocally: boolean }> {
+    this.assertRunning();
+    const replica = this.replica(group);
+    if (replica.freshness.withinMs(replica.state.applied.index, maxStalenessMs)) {
+      this.counts.serializableReads++;
+      return { state: replica.state, servedLocally: true };
+    }
+    return { state: await this.readState(group, "linearizable"), servedLocally: false };
+  }
+
   /** Grants a lease; with id 0 the store picks a random positive 63-bit id, as etcd's server does. */
   async leaseGrant(group: GroupId, ttlSeconds: number, id = 0n): Promise<ApplyResult> {
     const chosen = id !== 0n ? id : randomBytes(8).readBigUInt64BE(0) & 0x7fff_ffff_ffff_ffffn || 1n;
@@ -281,6 +305,19 @@ export class Store implements ReplicaHost {
         this.options.log?.(`shard ${replica.group}: housekeeping ${body.op} failed: ${String(error)}`);
       },
     );
+  }
+
+  /**
+   * Asks this node's replica, if it leads the group, to hand leadership to `to` (Raft's leader
+   * transfer, thesis §3.10: `to` is caught up first, then told to campaign at once). Proposals
+   * pause meanwhile; a transfer that does not finish within an election timeout is abandoned.
+   */
+  transferLeader(group: GroupId, to: NodeId): void {
+    this.assertRunning();
+    const replica = this.replica(group);
+    if (!replica.isLeader) return;
+    replica.raw.transferLeader(to);
+    this.schedule();
   }
 
   /** A message for one of our replicas, from the transport. */
@@ -389,14 +426,24 @@ export class Store implements ReplicaHost {
   }
 
   private proposeBatch(replica: Replica): void {
-    const batch = replica.unproposed;
-    if (batch.length === 0) return;
+    if (replica.unproposed.length === 0) return;
+    // Proposals held back while there was no leader may have passed their deadline meanwhile: their
+    // clients were told "timed out", so they must never be appended now.
+    const batch = replica.heldBack ? replica.unproposed.filter((p) => replica.waiters.isWaiting(p.requestId)) : replica.unproposed;
     replica.unproposed = [];
+    replica.heldBack = false;
+    if (batch.length === 0) return;
     const result = replica.raw.propose(batch.map((p) => p.data));
     if (result.kind === "appended") {
       batch.forEach((p, i) => replica.waiters.placed(p.requestId, result.firstIndex + i));
     } else if (result.kind === "forwarded") {
       for (const p of batch) replica.waiters.forwarded(p.requestId);
+    } else if (result.kind === "dropped" && (result.reason === "noLeader" || result.reason === "transferring")) {
+      // Not appended anywhere, so safe to propose again: kept (ahead of newer ones, in order) for the
+      // next turns until a leader takes them or their deadline passes, as etcd waits for a leader.
+      // An election or a leader transfer is then invisible to the client but for the wait.
+      replica.unproposed = batch.concat(replica.unproposed);
+      replica.heldBack = true;
     } else if (result.kind === "dropped") {
       const overloaded = result.reason === "uncommittedLimit";
       const message = result.reason === "noLeader" ? "etcdserver: no leader" : overloaded ? "etcdserver: too many requests" : "etcdserver: leader changed";

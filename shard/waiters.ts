@@ -46,6 +46,11 @@ export class Waiters {
     return count;
   }
 
+  /** Whether a proposal still waits (it has not applied, failed or passed its deadline). */
+  isWaiting(requestId: bigint): boolean {
+    return this.proposals.has(requestId);
+  }
+
   addProposal(requestId: bigint, deadlineMs: number): Promise<ApplyResult> {
     return new Promise((resolve, reject) => {
       this.proposals.set(requestId, { resolve, reject, deadlineMs });
@@ -78,14 +83,35 @@ export class Waiters {
     if (this.proposals.has(requestId)) this.forwardedIds.add(requestId);
   }
 
+  /** Proposals forwarded to a leader that has changed since, and the term whose first applied entry settles them. */
+  private doubtful: { readonly ids: Set<bigint>; readonly settledAtTerm: number } | undefined;
+
   /**
-   * The leader changed: proposals forwarded to the old one fail now, their outcome unknown (a forward
-   * to a dead leader is lost silently; waiting for the request timeout would tell the client nothing more).
+   * The leader changed, in `term`: what was forwarded to the old one may still apply (a leader
+   * transfer hands every entry the old leader appended to the new one), so it keeps waiting until
+   * `settle` sees an entry of `term` or later apply. etcd waits for the apply as well: answering
+   * "leader changed" for an entry that then applies makes clients that retry it (etcd3's Lock txn)
+   * apply it twice.
    */
-  failForwarded(error: Error): void {
-    const ids = this.forwardedIds;
+  leaderChanged(term: number): void {
+    if (this.forwardedIds.size === 0) return;
+    const ids = this.doubtful?.ids ?? new Set<bigint>();
+    for (const id of this.forwardedIds) ids.add(id);
     this.forwardedIds = new Set();
-    for (const id of ids) this.failProposal(id, error);
+    this.doubtful = { ids, settledAtTerm: term };
+  }
+
+  /**
+   * An entry of `appliedTerm` applied. A new leader's log starts its term with an entry of its own,
+   * after every older entry it kept, so once one of the new term applies, a doubtful proposal still
+   * waiting was lost on the way (a forward to a dead leader): it fails now rather than at its
+   * deadline, its outcome unknown.
+   */
+  settle(appliedTerm: number, error: Error): void {
+    const doubtful = this.doubtful;
+    if (doubtful === undefined || appliedTerm < doubtful.settledAtTerm) return;
+    this.doubtful = undefined;
+    for (const id of doubtful.ids) this.failProposal(id, error);
   }
 
   failProposal(requestId: bigint, error: Error): void {
@@ -187,6 +213,7 @@ export class Waiters {
   /** Fails everything: the replica is closing or the node stops. */
   failAll(error: Error): void {
     this.forwardedIds.clear();
+    this.doubtful = undefined;
     for (const waiter of this.proposals.values()) waiter.reject(error);
     this.proposals.clear();
     this.placedIndexes = [];

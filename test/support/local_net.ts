@@ -8,6 +8,8 @@ import type { Store, Transport } from "../../shard/store.js";
 export class LocalNet {
   readonly stores = new Map<NodeId, Store>();
   readonly cut = new Set<NodeId>();
+  /** Messages it answers true for are lost on the way (one direction of one link, say). */
+  lose: (from: NodeId, to: NodeId, message: Message) => boolean = () => false;
   snapshotsSent = 0;
 
   transportFor(from: NodeId): Transport {
@@ -28,7 +30,7 @@ export class LocalNet {
       return;
     }
     setImmediate(() => {
-      if (this.reachable(from, message.to)) this.stores.get(message.to)!.step(group, message);
+      if (this.reachable(from, message.to) && !this.lose(from, message.to, message)) this.stores.get(message.to)!.step(group, message);
     });
   }
 
