@@ -7,3 +7,6 @@ export * as peer from "./peer_types.js";
 export { type ForwardSpec, forwardSpec, type PeerSpec, peerSpec } from "./peer_types.js";
 export * from "./service_types.js";
 export * from "./wire_types.js";
+// Our own client API's messages share names with etcd's (KeyValue, PutRequest): a namespace keeps them apart.
+export * as shardkv from "./shardkv_types.js";
+export * from "./shardkv_services.js";

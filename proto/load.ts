@@ -4,7 +4,7 @@
 // Options, and why:
 // - keepCase: field names as written in the .proto files (etcd's `create_revision`, `TTL`,
 //   `peerURLs`), the names of ETCD-API.md and of etcd's JSON.
-// - longs: String for the etcd files. Lease ids are random 63-bit numbers and member/cluster ids
+// - longs: String for the etcd files and our own client API (shardkv/v1). Lease ids are random 63-bit numbers and member/cluster ids
 //   random 64-bit ones: a JS number would silently round them. Strings are exact, need no
 //   dependency in callers (unlike Long), match proto3's JSON mapping, and convert with BigInt().
 // - longs: Number for the peer file only: its 64-bit fields are Raft terms, indexes and replica ids,
@@ -25,6 +25,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { type EtcdServiceSpecs, etcdServiceSpecs } from "./etcd_services.js";
 import { type ForwardSpec, forwardSpec, type PeerSpec, peerSpec } from "./peer_types.js";
+import { shardkvAdminSpec, shardkvKvSpec } from "./shardkv_services.js";
 import type {
   LoadedService,
   MethodKind,
@@ -44,6 +45,9 @@ export const etcdProtoFiles = [
 ] as const;
 
 export const peerProtoFiles = ["shardkv/peer/v1/peer.proto", "shardkv/peer/v1/forward.proto"] as const;
+
+/** Our own client API; loaded with the etcd options (its int64s are client-facing: strings). */
+export const shardkvProtoFiles = ["shardkv/v1/kv.proto", "shardkv/v1/admin.proto"] as const;
 
 /**
  * The folder that holds the .proto files: this module's own folder when run from source (tsx,
@@ -83,6 +87,12 @@ export interface PeerApi {
   readonly packageDefinition: protoLoader.PackageDefinition;
 }
 
+export interface ShardkvApi {
+  readonly KV: LoadedService<typeof shardkvKvSpec.methods>;
+  readonly Admin: LoadedService<typeof shardkvAdminSpec.methods>;
+  readonly packageDefinition: protoLoader.PackageDefinition;
+}
+
 export function loadEtcdPackageDefinition(): protoLoader.PackageDefinition {
   return protoLoader.loadSync([...etcdProtoFiles], etcdLoaderOptions);
 }
@@ -114,6 +124,13 @@ export function loadPeerApi(): PeerApi {
   const packageDefinition = loadPeerPackageDefinition();
   const root = grpc.loadPackageDefinition(packageDefinition);
   return { packageDefinition, Peer: loadedService(root, peerSpec), Forward: loadedService(root, forwardSpec) };
+}
+
+/** shardkv.v1.KV and shardkv.v1.Admin: our own client API, beside etcd's. */
+export function loadShardkvApi(): ShardkvApi {
+  const packageDefinition = protoLoader.loadSync([...shardkvProtoFiles], etcdLoaderOptions);
+  const root = grpc.loadPackageDefinition(packageDefinition);
+  return { packageDefinition, KV: loadedService(root, shardkvKvSpec), Admin: loadedService(root, shardkvAdminSpec) };
 }
 
 /** Finds a service in the loaded tree and checks it against its spec before typing it. */
