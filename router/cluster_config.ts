@@ -1,7 +1,8 @@
-// What a node knows of its cluster when it starts: the members (from --initial-cluster) and the
-// shard map they bootstrapped. A new cluster's members all compute the same map from the same flags;
-// it is kept in the node's LevelDB, so a restarted node ignores the bootstrap flags and finds it
-// again. Until the meta group holds the map, it never changes after bootstrap.
+// What a node knows of its cluster when it starts: the members (from --initial-cluster), the meta
+// group's replicas, and the shard map they bootstrapped. A new cluster's members all compute the same
+// map from the same flags and publish it to the meta group (meta_sync.ts), which holds it from then
+// on; the node keeps the newest map it saw in its LevelDB, so a restarted node ignores the bootstrap
+// flags and starts from that map until the meta group answers.
 
 import { createHash } from "node:crypto";
 import type { NodeId } from "../raft/index.js";
@@ -20,6 +21,8 @@ export interface Member {
 export interface ClusterConfig {
   readonly clusterId: bigint;
   readonly members: readonly Member[];
+  /** The nodes with a replica of the meta group (shard 0): the first members, up to META_REPLICAS_MAX. */
+  readonly metaReplicas: readonly NodeId[];
   readonly shardMapEpoch: number;
   readonly shards: readonly ShardInfo[];
 }
@@ -52,6 +55,13 @@ function id64(...parts: string[]): bigint {
   return createHash("sha256").update(parts.join("\0")).digest().readBigUInt64BE(0) & 0x7fff_ffff_ffff_ffffn;
 }
 
+/** The meta group's replicas: the first members, at most this many (a quorum survives one loss). */
+export const META_REPLICAS_MAX = 3;
+
+function metaReplicasOf(members: readonly Member[]): NodeId[] {
+  return members.slice(0, META_REPLICAS_MAX).map((m) => m.id);
+}
+
 /** Replicas per shard when --replicas is not given: 3 (a quorum survives one loss), or all members when fewer. */
 export const DEFAULT_REPLICAS = 3;
 
@@ -61,7 +71,7 @@ export function bootstrapConfig(initialCluster: string, initialShards: number, r
   const members = parsed.map((m, i): Member => ({ id: i + 1, name: m.name, peerAddress: m.peerAddress, memberId: id64(m.name, m.peerAddress) }));
   const shards = evenShards(initialShards, members.map((m) => m.id), replicas);
   new ShardMap(1, shards); // throws if the split does not tile the hash space
-  return { clusterId: id64(...parsed.map((m) => `${m.name}=${m.peerAddress}`)), members, shardMapEpoch: 1, shards };
+  return { clusterId: id64(...parsed.map((m) => `${m.name}=${m.peerAddress}`)), members, metaReplicas: metaReplicasOf(members), shardMapEpoch: 1, shards };
 }
 
 export async function loadClusterConfig(db: LevelDb): Promise<ClusterConfig | undefined> {
@@ -70,12 +80,16 @@ export async function loadClusterConfig(db: LevelDb): Promise<ClusterConfig | un
   const raw = JSON.parse(Buffer.from(value).toString()) as {
     clusterId: string;
     members: { id: number; name: string; peerAddress: string; memberId: string }[];
+    metaReplicas?: NodeId[];
     shardMapEpoch: number;
     shards: ShardInfo[];
   };
+  const members = raw.members.map((m) => ({ ...m, memberId: BigInt(m.memberId) }));
   return {
     clusterId: BigInt(raw.clusterId),
-    members: raw.members.map((m) => ({ ...m, memberId: BigInt(m.memberId) })),
+    members,
+    // Data dirs from before the meta group have none saved; their members computed the same list.
+    metaReplicas: raw.metaReplicas ?? metaReplicasOf(members),
     shardMapEpoch: raw.shardMapEpoch,
     shards: raw.shards,
   };
@@ -85,6 +99,7 @@ export async function saveClusterConfig(db: LevelDb, config: ClusterConfig): Pro
   const json = JSON.stringify({
     clusterId: config.clusterId.toString(),
     members: config.members.map((m) => ({ ...m, memberId: m.memberId.toString() })),
+    metaReplicas: config.metaReplicas,
     shardMapEpoch: config.shardMapEpoch,
     shards: config.shards,
   });

@@ -1,4 +1,5 @@
-// etcd's Cluster service. MemberList answers from the member list the node was started with; adding,
+// etcd's Cluster service. MemberList answers from the cluster's members, with the client URLs they
+// published to the meta group (members.ts, meta_sync.ts); adding,
 // removing, updating and promoting members change every shard's Raft configuration and the meta
 // group's list together, which comes with the membership issue: until then they answer UNIMPLEMENTED
 // with a sentence that says so, never a silent success.
@@ -31,7 +32,7 @@ export class ClusterService {
     };
   }
 
-  /** `linearizable` is accepted and needs nothing: the list does not change while the node runs. */
+  /** `linearizable` is accepted; the list is the node's copy of the meta group's (its members never change yet). */
   memberList(): Writable<t.MemberListResponse> {
     return { header: this.header(), members: this.members.map(memberToWire) };
   }

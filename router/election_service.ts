@@ -13,7 +13,7 @@ import type * as mvcc from "../shard/mvcc/index.js";
 import { headerToWire, int64ToBigint, int64ToNumber, kvToWire } from "./etcd_convert.js";
 import { RouterError, requireKey } from "./errors.js";
 import { unary } from "./grpc_handlers.js";
-import { requireLeasesAt } from "./lease_home.js";
+import { ensureLeasesAt } from "./lease_home.js";
 import { LongCalls } from "./long_calls.js";
 import type { ShardAccess } from "./shard_access.js";
 import { type FeedContext, followFeed } from "./shard_feed.js";
@@ -73,7 +73,7 @@ export class ElectionService {
     const sync = syncPrefix(req.name, "election");
     const key = leaseKey(sync.prefix, lease);
     const shard = this.access.map().shardFor(key).id;
-    await requireLeasesAt(this.access, this.access.map().shardFor(key), [{ key, lease }]);
+    await ensureLeasesAt(this.access, this.access.map().shardFor(key), [{ key, lease }]);
     const txn: mvcc.TxnRequest = {
       compare: [{ key, target: "create", result: "equal", value: 0 }],
       success: [{ put: { key, value: req.value, lease } }],
@@ -165,7 +165,7 @@ export class ElectionService {
 
   /** Puts `value` while the candidate's key still has its create revision; otherwise it is not the leader any more. */
   private async proclaimAs(candidate: Candidate, value: Uint8Array): Promise<number> {
-    await requireLeasesAt(this.access, this.access.map().shardFor(candidate.key), [{ key: candidate.key, lease: candidate.lease }]);
+    await ensureLeasesAt(this.access, this.access.map().shardFor(candidate.key), [{ key: candidate.key, lease: candidate.lease }]);
     const response = await this.ifStillCandidate(candidate, { put: { key: candidate.key, value, lease: candidate.lease } });
     if (!response.succeeded) {
       throw RouterError.failedPrecondition(ELECTION_ERRORS.notLeader, "the candidate's key is gone (resigned, or its lease expired); campaign again");

@@ -7,7 +7,7 @@ import { loadPeerApi, type PeerApi, type peer, type TypedClient } from "../proto
 import type { ForwardSpec } from "../proto/index.js";
 import type { NodeId } from "../raft/index.js";
 import { HINT_METADATA_KEY, RouterError } from "./errors.js";
-import { FORWARD_LEADER_KEY, FORWARD_REFUSED_KEY } from "./forward_service.js";
+import { FORWARD_LEADER_KEY, FORWARD_MAP_EPOCH_KEY, FORWARD_REFUSED_KEY } from "./forward_service.js";
 
 type Client = TypedClient<ForwardSpec["methods"]>;
 
@@ -22,6 +22,8 @@ export class ForwardFailure extends Error {
     readonly refused: boolean,
     /** The leader the receiver knows (0: none). */
     readonly leader: NodeId,
+    /** The receiver's newer shard map epoch, when it refused for a stale map (0 otherwise). */
+    readonly mapEpoch = 0,
   ) {
     super(message);
   }
@@ -74,5 +76,12 @@ function failureOf(error: grpc.ServiceError | null, node: NodeId): ForwardFailur
     const value = error.metadata?.get(key)[0];
     return value === undefined ? undefined : String(value);
   };
-  return new ForwardFailure(error.code, error.details, first(HINT_METADATA_KEY), first(FORWARD_REFUSED_KEY) === "1", Number(first(FORWARD_LEADER_KEY) ?? 0));
+  return new ForwardFailure(
+    error.code,
+    error.details,
+    first(HINT_METADATA_KEY),
+    first(FORWARD_REFUSED_KEY) === "1",
+    Number(first(FORWARD_LEADER_KEY) ?? 0),
+    Number(first(FORWARD_MAP_EPOCH_KEY) ?? 0),
+  );
 }

@@ -15,6 +15,7 @@ export interface ForwardOps {
   leaseKeepAlive: { args: { id: bigint }; result: number | null };
   shardHash: { args: Record<string, never>; result: ShardHash };
   shardEvents: { args: { req: ShardEventsRequest }; result: ShardEvents };
+  leaseKeys: { args: { id: bigint }; result: Uint8Array[] | null };
 }
 
 export type ForwardOp = keyof ForwardOps;
@@ -26,7 +27,7 @@ export type ForwardOp = keyof ForwardOps;
  */
 export const LEADER_OPS: ReadonlySet<ForwardOp> = new Set<ForwardOp>(["leaseTimeToLive", "leaseRevoke", "leaseKeepAlive"]);
 
-const OPS: ReadonlySet<string> = new Set<ForwardOp>(["propose", "range", "leases", "leaseTimeToLive", "leaseRevoke", "leaseKeepAlive", "shardHash", "shardEvents"]);
+const OPS: ReadonlySet<string> = new Set<ForwardOp>(["propose", "range", "leases", "leaseTimeToLive", "leaseRevoke", "leaseKeepAlive", "shardHash", "shardEvents", "leaseKeys"]);
 
 export function isForwardOp(name: string): name is ForwardOp {
   return OPS.has(name);
@@ -57,6 +58,8 @@ export async function runForwardOp(local: LocalShardAccess, shard: number, op: F
       return (await local.leaseKeepAlive(shard, (args as ForwardOps["leaseKeepAlive"]["args"]).id)) ?? null;
     case "shardHash":
       return await local.shardHash(shard);
+    case "leaseKeys":
+      return (await local.leaseKeys(shard, (args as ForwardOps["leaseKeys"]["args"]).id)) ?? null;
     case "shardEvents":
       return await local.shardEvents(shard, (args as ForwardOps["shardEvents"]["args"]).req);
     default: {

@@ -183,6 +183,18 @@ describe("the etcd KV service over four shards", () => {
       });
     });
 
+    it("refuses a sort or a filter by revision over several shards (etcd's lock recipe would find two owners)", async () => {
+      // clientv3's Mutex: the first creator under the prefix, and the last one before its own key.
+      const firstCreate = { key: b("p/"), range_end: prefixEnd("p/"), sort_target: 2, sort_order: 1, limit: "1" } as const;
+      await expect(range(firstCreate)).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: expect.stringMatching(/sorted by create revision.*hash tag/) });
+      await expect(range({ key: b("p/"), range_end: prefixEnd("p/"), max_create_revision: "5" })).rejects.toMatchObject({
+        code: grpc.status.FAILED_PRECONDITION,
+        details: expect.stringMatching(/filtered by maxCreateRevision/),
+      });
+      // Orders that do compare across shards still merge.
+      await expect(range({ key: b("p/"), range_end: prefixEnd("p/"), sort_target: 1, sort_order: 2, limit: "1" })).resolves.toBeDefined();
+    });
+
     it("deletes the prefix in every shard, summing deleted and listing prev_kvs in key order", async () => {
       const answer = await del({ key: b("p/"), range_end: prefixEnd("p/"), prev_kv: true });
       expect(answer.deleted).toBe("20");

@@ -10,7 +10,9 @@
 // gets FAILED_PRECONDITION rather than a silently wrong answer, since a revision picks a point in
 // one shard's history only.
 //
-// A put may attach its key only to a lease of the key's own shard for now (lease_home.ts says why).
+// A put may name a lease of any shard: its key attaches to a stub of the lease in its own shard
+// (lease_home.ts). A range over several shards sorted or filtered by revision is refused, since
+// revisions compare only within a shard.
 
 import type { kvSpec, ServiceHandlers, Writable } from "../proto/index.js";
 import type * as t from "../proto/index.js";
@@ -30,8 +32,8 @@ import {
 } from "./etcd_convert.js";
 import { RouterError, requireKey } from "./errors.js";
 import { unary } from "./grpc_handlers.js";
-import { leasedPut, putsOfTxn, requireLeasesAt } from "./lease_home.js";
-import { byKey, mergeRanges } from "./range_merge.js";
+import { leasedPut, putsOfTxn, ensureLeasesAt } from "./lease_home.js";
+import { byKey, mergeRanges, partRequest } from "./range_merge.js";
 import type { ReadConsistency, ShardAccess } from "./shard_access.js";
 import type { ShardInfo } from "./shard_map.js";
 import { shardForTxn } from "./txn_routing.js";
@@ -74,8 +76,17 @@ export class KvService {
           `use a hash tag to keep the range in one shard (a prefix like "{user:42}/"), or leave revision at 0`,
       );
     }
+    const byRevision = revisionOrdering(req);
+    if (byRevision !== undefined) {
+      // etcd's lock and election recipes find the owner this way (the lowest create revision under
+      // the name's prefix): across shards the answer would be wrong, and a lock held twice.
+      throw RouterError.failedPrecondition(
+        `Cannot range over ${shards.length} shards ${byRevision}: revisions compare only within a shard; ` +
+          `keep the prefix in one shard with a hash tag (etcdctl lock '{mylock}', a prefix like "{user:42}/")`,
+      );
+    }
     // Every shard is asked for the whole request, `limit` included: range_merge.ts says why that suffices.
-    const parts = await Promise.all(shards.map((shard) => this.rangeShard(shard, req, consistency)));
+    const parts = await Promise.all(shards.map((shard) => this.rangeShard(shard, partRequest(req), consistency)));
     const merged = mergeRanges(
       parts.map((part) => part.response),
       req,
@@ -87,7 +98,7 @@ export class KvService {
     const req = putFromWire(wire);
     requireKey(req.key);
     const shard = this.access.map().shardFor(req.key);
-    await requireLeasesAt(this.access, shard, [leasedPut(req)]);
+    await ensureLeasesAt(this.access, shard, [leasedPut(req)]);
     const part = await this.proposeTo<mvcc.PutResponse>(shard, { op: "put", put: req });
     return putResponseToWire(part.response, this.header(part));
   }
@@ -108,7 +119,7 @@ export class KvService {
   async txn(wire: t.TxnRequest): Promise<Writable<t.TxnResponse>> {
     const req = txnFromWire(wire);
     const shard = shardForTxn(this.access.map(), req);
-    await requireLeasesAt(this.access, shard, putsOfTxn(req));
+    await ensureLeasesAt(this.access, shard, putsOfTxn(req));
     const part = await this.proposeTo<mvcc.TxnResponse>(shard, { op: "txn", txn: req });
     return txnResponseToWire(part.response, this.header(part));
   }
@@ -155,6 +166,16 @@ export class KvService {
       raftTerm: this.access.raftTerm(part.shard),
     });
   }
+}
+
+/** How a range orders or filters by revision, which means nothing across shards; undefined when it does not. */
+function revisionOrdering(req: mvcc.RangeRequest): string | undefined {
+  // A sort target other than the key sorts even when the order is NONE (etcd then ascends).
+  if (req.sortTarget === "create" || req.sortTarget === "mod") {
+    return `sorted by ${req.sortTarget === "create" ? "create" : "mod"} revision`;
+  }
+  const filters = (["minModRevision", "maxModRevision", "minCreateRevision", "maxCreateRevision"] as const).filter((f) => (req[f] ?? 0) > 0);
+  return filters.length > 0 ? `filtered by ${filters.join(", ")}` : undefined;
 }
 
 /** The part with the largest revision: what a multi-shard header reports (see the file's comment). */

@@ -1,15 +1,15 @@
-// Where a lease lives. A lease is state of one shard, its home: the shard whose hash range holds the
-// hash (router/key_hash.ts) of the lease id's 8 big-endian bytes, so every node finds it from the id
-// alone, with no lookup table. The home keeps the lease's TTL and, on its leader, the deadline.
+// Where a lease lives, and how keys of other shards attach to it. A lease's home is the shard whose
+// hash range holds the hash (router/key_hash.ts) of the lease id's 8 big-endian bytes, so every node
+// finds it from the id alone. The home keeps the lease's TTL and, on its leader, the deadline; it
+// alone decides expiry (shard/replica.ts asks the store which leases are home).
 //
-// Keys in other shards cannot attach to a lease yet: that needs stubs in the member shards and a
-// revocation that fans out (router/README.md, "Leases across shards"), which comes with the node
-// issue. Until then a put whose lease lives elsewhere is refused here, before anything is proposed,
-// rather than accepted into a shard whose state machine would answer "lease not found" or, worse,
-// leave the key alive after the lease is revoked. With one data shard every lease is at home.
+// A key in another shard attaches to a stub of the lease in its own shard: the first put there that
+// names the lease asks the home that the lease is alive and grants the stub (the same TTL, never
+// expired there), then the put attaches to it like any lease. When the home lets the lease go
+// (revoke or expiry), the stubs are revoked too, with their keys: at once by a revoke through the
+// Lease service, and by lease_stubs.ts for expiries and for what a failure left behind.
 
 import { ETCD_ERRORS, MvccError, type PutRequest, type RequestOp, type TxnRequest } from "../shard/mvcc/index.js";
-import { RouterError, quoteKey } from "./errors.js";
 import { keyHash } from "./key_hash.js";
 import type { ShardAccess } from "./shard_access.js";
 import type { ShardInfo, ShardMap } from "./shard_map.js";
@@ -28,22 +28,24 @@ export interface LeasedPut {
 }
 
 /**
- * Refuses the first put whose lease lives in another shard than `shard`. A lease that exists nowhere is
- * etcd's NOT_FOUND whatever its home, because clients match that string to know they must grant again;
- * only a live lease in the wrong shard is FAILED_PRECONDITION.
+ * Makes every lease that `puts` name usable in `shard`: a lease of another shard gets a stub here,
+ * once the home said it is alive. A lease that exists nowhere is etcd's NOT_FOUND, which clients
+ * match to know they must grant again.
  */
-export async function requireLeasesAt(access: ShardAccess, shard: ShardInfo, puts: Iterable<LeasedPut>): Promise<void> {
+export async function ensureLeasesAt(access: ShardAccess, shard: ShardInfo, puts: Iterable<LeasedPut>): Promise<void> {
+  const checked = new Set<bigint>();
   for (const put of puts) {
-    if (put.lease === 0n) continue;
+    if (put.lease === 0n || checked.has(put.lease)) continue;
+    checked.add(put.lease);
     const home = leaseHome(access.map(), put.lease);
     if (home.id === shard.id) continue;
-    const leases = await access.leases(home.id, "serializable");
-    if (!leases.some((lease) => lease.id === put.lease)) throw new MvccError("NOT_FOUND", ETCD_ERRORS.leaseNotFound);
-    throw RouterError.failedPrecondition(
-      `Cannot attach key ${quoteKey(put.key)} (shard ${shard.id}) to lease ${put.lease}: the lease lives in shard ${home.id}, ` +
-        `and keys cannot attach to a lease of another shard yet`,
-      "cross-shard leases come with multi-node support; until then run with --initial-shards 1 to attach any key to any lease",
-    );
+    // Serializable is enough to skip the work: a stub seen is a stub there (a missed one is granted
+    // again, and "exists" is fine).
+    if ((await access.leases(shard.id, "serializable")).some((lease) => lease.id === put.lease)) continue;
+    const alive = await access.leaseTimeToLive(home.id, put.lease, false);
+    if (alive === undefined) throw new MvccError("NOT_FOUND", ETCD_ERRORS.leaseNotFound);
+    const stub = await access.propose(shard.id, { op: "leaseGrant", id: put.lease, ttlSeconds: alive.grantedTtlSeconds });
+    if (!stub.ok && !(stub.error.code === "FAILED_PRECONDITION" && stub.error.message === ETCD_ERRORS.leaseExists)) throw stub.error;
   }
 }
 

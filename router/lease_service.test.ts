@@ -133,18 +133,23 @@ describe("the etcd Lease service over four shards", () => {
     expect((await get(key)).kvs).toHaveLength(0);
   });
 
-  it("refuses to attach a key of another shard than the lease's, in a put or a txn", async () => {
+  it("attaches keys of other shards than the lease's through stubs, lists them, and revokes them with the lease", async () => {
     const { ID } = await grant(30);
-    const key = keyIn(map, leaseHome(map, BigInt(ID)).id, true);
-    const refused = await put({ key: b(key), value: b("v"), lease: ID }).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
-    expect((refused as grpc.ServiceError).details).toMatch(/lives in shard \d+, and keys cannot attach to a lease of another shard yet/);
-    await expect(txn({ success: [{ request_put: { key: b(key), value: b("v"), lease: ID } }] })).rejects.toMatchObject({
-      code: grpc.status.FAILED_PRECONDITION,
-    });
-    // A lease that exists nowhere is still etcd's NOT_FOUND, whichever shard it would live in.
+    const home = leaseHome(map, BigInt(ID)).id;
+    const [away, elsewhere] = [keyIn(map, home, true), keyIn(map, map.shardFor(b(keyIn(map, home, true))).id, true)];
+    await put({ key: b(away), value: b("v"), lease: ID });
+    await txn({ success: [{ request_put: { key: b(elsewhere), value: b("v"), lease: ID } }] });
+    const stubShards = map.shards.filter((shard) => shard.id !== home && store.replica(shard.id).state.leases().some((l) => String(l.id) === ID));
+    expect(stubShards.length).toBeGreaterThanOrEqual(1);
+    expect((await timeToLive(ID, true)).keys.map(String).sort()).toEqual([away, elsewhere].sort());
+    // Listed once, from its home, however many stubs it has.
+    expect((await leases()).leases.filter((l) => l.ID === ID)).toHaveLength(1);
     await revoke(ID);
-    await expect(put({ key: b(key), value: b("v"), lease: ID })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: ETCD_ERRORS.leaseNotFound });
+    expect((await get(away)).kvs).toHaveLength(0);
+    expect((await get(elsewhere)).kvs).toHaveLength(0);
+    expect(stubShards.filter((shard) => store.replica(shard.id).state.leases().some((l) => String(l.id) === ID))).toHaveLength(0);
+    // A lease that exists nowhere is still etcd's NOT_FOUND, whichever shard the key is in.
+    await expect(put({ key: b(away), value: b("v"), lease: ID })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: ETCD_ERRORS.leaseNotFound });
   });
 
   it("attaches any key to any lease when the cluster has one data shard", async () => {

@@ -13,6 +13,7 @@ import { headerToWire, int64ToBigint, int64ToNumber } from "./etcd_convert.js";
 import { RouterError, toGrpcStatus } from "./errors.js";
 import { unary } from "./grpc_handlers.js";
 import { leaseHome } from "./lease_home.js";
+import { revokeStubs } from "./lease_stubs.js";
 import type { ShardAccess } from "./shard_access.js";
 
 type LeaseHandlers = Required<ServiceHandlers<typeof leaseSpec.methods>>;
@@ -55,6 +56,10 @@ export class LeaseService {
     const result = await this.access.leaseRevoke(home, id);
     // A lease that does not exist fails in the state machine with etcd's NOT_FOUND string.
     if (!result.ok) throw result.error;
+    // The keys of other shards go before the answer, as etcd's revoke deletes every key first. The
+    // lease is revoked once its home let it go: a stub that could not be reached now is left to
+    // the sweep (lease_stubs.ts), rather than failing a revoke that happened.
+    await revokeStubs(this.access, id).catch(() => undefined);
     return { header: this.header(home, result.revision) };
   }
 
@@ -77,15 +82,24 @@ export class LeaseService {
     if (found === undefined) return { header: this.header(home), ID: String(id), TTL: "-1", grantedTTL: "0", keys: [] };
     // A lease the clock does not know yet (a grant applied a moment ago on a new leader) has its whole TTL.
     const ttl = found.remainingMs === undefined ? found.grantedTtlSeconds : Math.ceil(found.remainingMs / 1000);
-    return { header: this.header(home), ID: String(id), TTL: String(ttl), grantedTTL: String(found.grantedTtlSeconds), keys: found.keys };
+    const keys = wire.keys ? [...found.keys, ...(await this.stubKeys(home, id))].sort(Buffer.compare) : [];
+    return { header: this.header(home), ID: String(id), TTL: String(ttl), grantedTTL: String(found.grantedTtlSeconds), keys };
   }
 
-  /** Every shard's leases; an id is listed once even when, later, member shards hold stubs of it. */
+  /** The keys attached to lease `id` in the shards other than its home (through their stubs). */
+  private async stubKeys(home: number, id: bigint): Promise<Uint8Array[]> {
+    const others = this.access.map().shards.filter((shard) => shard.id !== home);
+    const perShard = await Promise.all(others.map((shard) => this.access.leaseKeys(shard.id, id)));
+    return perShard.flatMap((keys) => keys ?? []);
+  }
+
+  /** Every lease, from its home shard: a stub elsewhere is not listed (it may outlive its lease by a sweep). */
   async leases(): Promise<Writable<t.LeaseLeasesResponse>> {
-    const shards = this.access.map().shards;
-    const perShard = await Promise.all(shards.map((shard) => this.access.leases(shard.id, "linearizable")));
+    const map = this.access.map();
+    const shards = map.shards;
+    const perShard = await Promise.all(shards.map(async (shard) => ({ shard: shard.id, leases: await this.access.leases(shard.id, "linearizable") })));
     const ids = new Set<bigint>();
-    for (const leases of perShard) for (const lease of leases) ids.add(lease.id);
+    for (const { shard, leases } of perShard) for (const lease of leases) if (leaseHome(map, lease.id).id === shard) ids.add(lease.id);
     const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return { header: this.header(shards[0]!.id), leases: sorted.map((id) => ({ ID: String(id) })) };
   }

@@ -14,7 +14,7 @@ import type * as mvcc from "../shard/mvcc/index.js";
 import { headerToWire, int64ToBigint } from "./etcd_convert.js";
 import { RouterError, requireKey } from "./errors.js";
 import { unary } from "./grpc_handlers.js";
-import { requireLeasesAt } from "./lease_home.js";
+import { ensureLeasesAt } from "./lease_home.js";
 import { LongCalls } from "./long_calls.js";
 import type { ShardAccess } from "./shard_access.js";
 import { leaseKey, syncPrefix } from "./sync_keys.js";
@@ -82,7 +82,7 @@ export class LockService {
    */
   private async acquire(shard: number, sync: Turn["sync"], key: Uint8Array, lease: bigint): Promise<Turn & { revision: number; first: boolean }> {
     const map = this.access.map();
-    await requireLeasesAt(this.access, map.shardFor(key), [{ key, lease }]);
+    await ensureLeasesAt(this.access, map.shardFor(key), [{ key, lease }]);
     const oldest: mvcc.RequestOp = { range: { key: sync.prefix, rangeEnd: sync.end, sortTarget: "create", sortOrder: "ascend", limit: 1 } };
     const txn: mvcc.TxnRequest = {
       compare: [{ key, target: "create", result: "equal", value: 0 }],

@@ -1,11 +1,13 @@
 // The cluster's members as the client-facing services report them: etcd's Member (a 64-bit member
 // id, a name, peer and client URLs) plus the Raft node id that the shards' groups know the member by,
-// so that a shard's leader (a node id) can be named by its member id. Given to the services at start;
-// the meta group will hold the list once membership changes exist (the membership issue).
+// so that a shard's leader (a node id) can be named by its member id. The node starts with the members
+// of its config, and the meta group's records (meta_sync.ts) fill in the client URLs each member
+// published; the services hold the same array, which is updated in place.
 
 import type { Writable } from "../proto/index.js";
 import type * as t from "../proto/index.js";
 import type { NodeId } from "../raft/index.js";
+import type { MemberRecord } from "./meta_records.js";
 
 export interface MemberInfo {
   /** etcd's member id (uint64), what ResponseHeader.member_id and Status.leader carry. */
@@ -31,4 +33,24 @@ export function memberToWire(member: MemberInfo): Writable<t.Member> {
 /** The member id of a node, or 0n (etcd's "no leader") when the node is 0 or not in the list. */
 export function memberIdOf(members: readonly MemberInfo[], node: NodeId): bigint {
   return members.find((member) => member.nodeId === node)?.id ?? 0n;
+}
+
+/** A member of the cluster's config, with the client address it published ("" while unknown). */
+export function memberInfo(member: { readonly id: NodeId; readonly memberId: bigint; readonly name: string; readonly peerAddress: string }, clientAddress: string): MemberInfo {
+  return {
+    id: member.memberId,
+    nodeId: member.id,
+    name: member.name,
+    peerURLs: [`http://${member.peerAddress}`],
+    clientURLs: clientAddress === "" ? [] : [`http://${clientAddress}`],
+    isLearner: false,
+  };
+}
+
+/** Fills in what the meta group's records say (client URLs) of the members in `list`, in place. */
+export function updateMembers(list: MemberInfo[], records: readonly MemberRecord[]): void {
+  for (const record of records) {
+    const at = list.findIndex((member) => member.nodeId === record.id);
+    if (at >= 0 && record.clientAddress !== "") list[at] = memberInfo(record, record.clientAddress);
+  }
 }

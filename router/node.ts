@@ -10,9 +10,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { loadEtcdApi, loadPeerApi } from "../proto/index.js";
+import { loadEtcdApi, loadPeerApi, loadShardkvApi } from "../proto/index.js";
 import type { LevelDb } from "../shard/keyspace.js";
-import { approximateBytes, openNodeDb } from "../shard/node_db.js";
+import { approximateBytes, approximatePrefixBytes, openNodeDb } from "../shard/node_db.js";
 import { Store } from "../shard/store.js";
 import { PeerTransport } from "../shard/transport/index.js";
 import { Wal } from "../shard/wal/wal.js";
@@ -26,10 +26,17 @@ import { KvService } from "./kv_service.js";
 import { type StatusHttpServer, startStatusServer } from "./http_server.js";
 import { LeaseService } from "./lease_service.js";
 import { MaintenanceService } from "./maintenance_service.js";
-import type { MemberInfo } from "./members.js";
+import { type MemberInfo, memberInfo, updateMembers } from "./members.js";
+import { META_SHARD } from "./meta_records.js";
+import { MetaSync } from "./meta_sync.js";
+import { LeaderBalancer, type LeaderBalanceSettings } from "./leader_balance.js";
+import { leaseHome } from "./lease_home.js";
+import { StubSweeper, type StubSweepSettings } from "./lease_stubs.js";
 import { RoutedShardAccess } from "./routed_shard_access.js";
 import { LocalShardAccess } from "./shard_access.js";
 import { ShardMap } from "./shard_map.js";
+import { ShardkvAdminService } from "./shardkv_admin_service.js";
+import { ShardkvKvService } from "./shardkv_kv_service.js";
 import { WatchService } from "./watch_service.js";
 import { ElectionService } from "./election_service.js";
 import { LockService } from "./lock_service.js";
@@ -48,6 +55,10 @@ export interface NodeOptions {
   /** Replicas per shard; by default 3, or every member when there are fewer (etcd's usual cluster size). */
   readonly replicas?: number;
   readonly tickMs?: number;
+  /** How often lease stubs whose lease is gone are looked for (router/lease_stubs.ts); tests make it quicker. */
+  readonly stubSweep?: Partial<StubSweepSettings>;
+  /** How leaders are spread over the nodes (router/leader_balance.ts); tests make it quicker. */
+  readonly leaderBalance?: Partial<LeaderBalanceSettings>;
   /** What clients may send (router/client_limits.ts); the defaults are etcd-like. */
   readonly limits?: Partial<ClientLimits>;
   readonly log?: (line: string) => void;
@@ -90,7 +101,11 @@ export class ShardkvNode {
     const peers = new Map(config.members.filter((m) => m.id !== member.id).map((m) => [m.id, m.peerAddress] as const));
     // The Forward service runs on this node's replicas, which exist only once the store opened.
     let local: LocalShardAccess | undefined;
-    const forwardService = new ForwardService(() => local);
+    let metaSync: MetaSync | undefined;
+    const forwardService = new ForwardService(
+      () => local,
+      () => metaSync?.refresh() ?? Promise.resolve(),
+    );
     const transport = new PeerTransport({
       nodeId: member.id,
       listenAddress: options.listenPeer,
@@ -106,6 +121,8 @@ export class ShardkvNode {
       transport,
       ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
       limits: { keyBytesMax: limits.keyBytesMax, valueBytesMax: limits.valueBytesMax, txnOpsMax: limits.txnOpsMax },
+      // Only a lease's home shard keeps its deadline; other shards hold stubs (lease_home.ts).
+      isLeaseHome: (group, id) => local === undefined || leaseHome(local.map(), id).id === group,
       log,
       onFatal: (error) => {
         log(`fatal: ${error.message}; the node stops`);
@@ -115,15 +132,17 @@ export class ShardkvNode {
     });
     transport.attach(store);
     const held = new Set(store.groups());
+    if (config.metaReplicas.includes(member.id) && !held.has(META_SHARD)) await store.createGroup(META_SHARD, config.metaReplicas);
     for (const shard of config.shards) {
       if (shard.replicas.includes(member.id) && !held.has(shard.id)) await store.createGroup(shard.id, shard.replicas);
     }
     const peerAddress = await transport.start();
     local = new LocalShardAccess(store, new ShardMap(config.shardMapEpoch, config.shards), member.memberId, config.clusterId, {
       dbSizeBytes: () => approximateBytes(db),
+      prefixSizeBytes: (prefix) => approximatePrefixBytes(db, prefix),
     });
     const forwardClient = new ForwardClient(peers);
-    const access = new RoutedShardAccess(local, forwardClient, member.id);
+    const access = new RoutedShardAccess(local, forwardClient, member.id, config.metaReplicas);
     const api = loadEtcdApi();
     const server = new grpc.Server({ "grpc.max_receive_message_length": limits.requestBytesMax });
     const connections = new ConnectionLimiter(limits.requestsPerConnectionMax);
@@ -133,19 +152,32 @@ export class ShardkvNode {
       server.bindAsync(options.listenClient, grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
     });
     const clientAddress = `${options.listenClient.slice(0, options.listenClient.lastIndexOf(":"))}:${port}`;
-    // Other members' client addresses are not in --initial-cluster; the meta group will carry them.
-    const members: MemberInfo[] = config.members.map((m) => ({
-      id: m.memberId,
-      nodeId: m.id,
-      name: m.name,
-      peerURLs: [`http://${m.peerAddress}`],
-      clientURLs: m.id === member.id ? [`http://${clientAddress}`] : [],
-      isLearner: false,
-    }));
+    // Other members' client addresses are not in --initial-cluster: the meta group brings them.
+    const members: MemberInfo[] = config.members.map((m) => memberInfo(m, m.id === member.id ? clientAddress : ""));
+    const savedConfig = config;
+    metaSync = new MetaSync({
+      access,
+      holdsMeta: store.hasReplica(META_SHARD),
+      self: { id: member.id, name: member.name, memberId: member.memberId, peerAddress: member.peerAddress, clientAddress },
+      initialMap: local.map(),
+      onMap: (map) => {
+        local?.updateMap(map);
+        log(`shard map epoch ${map.epoch} from the meta group`);
+        // A restart starts from the newest map seen, not the bootstrap one.
+        saveClusterConfig(db, { ...savedConfig, shardMapEpoch: map.epoch, shards: map.shards }).catch((error: unknown) => log(`saving shard map epoch ${map.epoch} failed: ${String(error)}`));
+      },
+      onMembers: (records) => updateMembers(members, records),
+      log,
+    });
+    access.catchUpMap = () => metaSync?.refresh() ?? Promise.resolve();
     serve(api.KV.definition, new KvService(access).handlers());
     serve(api.Lease.definition, new LeaseService(access).handlers());
     serve(api.Maintenance.definition, new MaintenanceService(access, members).handlers());
     serve(api.Cluster.definition, new ClusterService(access, members).handlers());
+    // Our own API beside etcd's (proto/shardkv/v1).
+    const own = loadShardkvApi();
+    serve(own.KV.definition, new ShardkvKvService(access).handlers());
+    serve(own.Admin.definition, new ShardkvAdminService(access, member.id).handlers());
     // Services whose calls never end on their own: stop() ends them before waiting for calls to finish.
     const watch = new WatchService(access);
     const lock = new LockService(access, watch.budget);
@@ -155,7 +187,22 @@ export class ShardkvNode {
     serve(api.Election.definition, election.handlers());
     const longCalls = [watch, lock, election];
     node = new ShardkvNode(member, config, db, wal, store, transport, forwardClient, server, clientAddress, peerAddress, log);
-    node.longCalls.push(...longCalls);
+    node.longCalls.push(...longCalls, metaSync);
+    node.metaLink = metaSync;
+    const balancer = new LeaderBalancer(
+      store,
+      member.id,
+      () => [...access.map().shards, { id: META_SHARD, replicas: savedConfig.metaReplicas }],
+      (peer) => transport.silentMs(peer),
+      options.leaderBalance,
+    );
+    node.longCalls.push(balancer);
+    balancer.start();
+    const sweeper = new StubSweeper(access, store, log, options.stubSweep);
+    node.longCalls.push(sweeper);
+    sweeper.start();
+    node.routing = access;
+    metaSync.start();
     if (options.listenHttp !== undefined) {
       // A port already taken must not leave the rest of the node running.
       node.http = await startStatusServer(options.listenHttp, store, wal).catch(async (error: unknown) => {
@@ -171,6 +218,21 @@ export class ShardkvNode {
   private stopping: Promise<void> | undefined;
   /** The services with calls that never end on their own (watch streams, waiting locks). */
   private readonly longCalls: { close(): void }[] = [];
+  private metaLink: MetaSync | undefined;
+  private routing: RoutedShardAccess | undefined;
+
+  /** The node's link to the meta group: the cached shard map and members, and publishing a new map. */
+  get meta(): MetaSync {
+    if (this.metaLink === undefined) throw new Error("the node has not finished starting");
+    return this.metaLink;
+  }
+
+  /** The shard map this node routes by now (the meta group's, as last read). */
+  shardMap(): ShardMap {
+    if (this.routing === undefined) throw new Error("the node has not finished starting");
+    return this.routing.map();
+  }
+
   /** The --listen-http server, when asked for; `httpAddress` is where it listens. */
   private http: StatusHttpServer | undefined;
 

@@ -3,9 +3,16 @@
 // answer is the parts merged in the asked order and cut to `limit` again. Why asking each shard for
 // `limit` suffices under every sort: each shard orders by (target, then key ascending) exactly as the
 // merge does (etcd's stable sort over key order), so the first `limit` of the whole are among the
-// first `limit` of some part.
+// first `limit` of some part. Sorting by value needs the values, so with keys_only the shards are
+// asked for them (partRequest) and the merge leaves them out after sorting, as etcd strips values
+// only after its sort (server/etcdserver/txn/range.go).
 
 import { compareByTarget, type KeyValue, type RangeRequest, type RangeResponse } from "../shard/mvcc/index.js";
+
+/** What each shard is asked: the request itself, but with the values when the merge must sort by them. */
+export function partRequest(req: RangeRequest): RangeRequest {
+  return req.keysOnly === true && req.sortTarget === "value" ? { ...req, keysOnly: false } : req;
+}
 
 export function mergeRanges(parts: readonly RangeResponse[], req: RangeRequest): RangeResponse {
   // etcd's count: every key in the range before limit and filters; the shards' ranges are disjoint.
@@ -17,8 +24,11 @@ export function mergeRanges(parts: readonly RangeResponse[], req: RangeRequest):
   const cut = limit > 0 && all.length > limit;
   // A part cut short means more keys than its `limit` matched, so more than `limit` in all.
   const more = cut || parts.some((part) => part.more);
-  return { kvs: cut ? all.slice(0, limit) : all, more, count };
+  const kvs = cut ? all.slice(0, limit) : all;
+  return { kvs: req.keysOnly === true ? kvs.map((kv) => ({ ...kv, value: NO_VALUE })) : kvs, more, count };
 }
+
+const NO_VALUE = new Uint8Array(0);
 
 /** etcd's rules (range.ts `shape`): a target without an order sorts ascending; ties keep key order. */
 export function orderOf(req: RangeRequest): (a: KeyValue, b: KeyValue) => number {

@@ -17,6 +17,7 @@ import { ForwardFailure, type ForwardClient } from "./forward_client.js";
 import { decodeForward, encodeForward } from "./forward_codec.js";
 import { type ForwardOp, type ForwardOps, LEADER_OPS, runForwardOp } from "./forward_ops.js";
 import type {
+  BoundedRange,
   LeaseEntry,
   LeaseTimeToLive,
   LocalShardAccess,
@@ -27,6 +28,7 @@ import type {
   ShardRaftStatus,
   ShardRange,
 } from "./shard_access.js";
+import { META_SHARD } from "./meta_records.js";
 import type { ShardHash } from "./shard_hash.js";
 import type { ShardMap } from "./shard_map.js";
 
@@ -41,7 +43,7 @@ export interface RoutingSettings {
 export const ROUTING_DEFAULTS: RoutingSettings = { requestTimeoutMs: 7_000, retryBackoffMs: 10, retryBackoffMaxMs: 200 };
 
 /** Operations that change nothing: safe to run again after a failure whose outcome is unknown. */
-const IDEMPOTENT_OPS: ReadonlySet<ForwardOp> = new Set<ForwardOp>(["range", "leases", "leaseTimeToLive", "leaseKeepAlive", "shardHash", "shardEvents"]);
+const IDEMPOTENT_OPS: ReadonlySet<ForwardOp> = new Set<ForwardOp>(["range", "leases", "leaseTimeToLive", "leaseKeepAlive", "shardHash", "shardEvents", "leaseKeys"]);
 
 const NO_STATUS: ShardRaftStatus = { leader: 0, term: 0, committedIndex: 0, appliedIndex: 0 };
 
@@ -50,11 +52,19 @@ export class RoutedShardAccess implements ShardAccess {
   private readonly remoteStatus = new Map<number, ShardRaftStatus>();
   private readonly settings: RoutingSettings;
 
+  /**
+   * Reads the meta group's map now; set by the node once its MetaSync exists. Called when a peer
+   * refuses an operation because this node routed it by an older map than the peer's.
+   */
+  catchUpMap: () => Promise<void> = async () => undefined;
+
   constructor(
     private readonly local: LocalShardAccess,
     private readonly forwardClient: ForwardClient,
     /** This node's id, which is also its replica id in every group. */
     private readonly self: NodeId,
+    /** The meta group's replicas (shard 0 is in no shard map: the cluster's config names them). */
+    private readonly metaReplicas: readonly NodeId[],
     settings: Partial<RoutingSettings> = {},
   ) {
     this.settings = { ...ROUTING_DEFAULTS, ...settings };
@@ -88,6 +98,17 @@ export class RoutedShardAccess implements ShardAccess {
     return this.route(shard, "range", { req, consistency }, () => this.local.range(shard, req, consistency));
   }
 
+  /** Bounded staleness is a property of this node's replica; a shard held elsewhere is read linearizably there. */
+  async rangeBounded(shard: number, req: RangeRequest, maxStalenessMs: number): Promise<BoundedRange> {
+    if (this.local.holds(shard)) return await this.local.rangeBounded(shard, req, maxStalenessMs);
+    return { ...(await this.range(shard, req, "linearizable")), servedLocally: false };
+  }
+
+  /** Only this node's replicas: the size of a shard held elsewhere is 0 (ShardAccess says so). */
+  shardSizeBytes(shard: number): Promise<number> {
+    return this.local.shardSizeBytes(shard);
+  }
+
   leases(shard: number, consistency: ReadConsistency): Promise<LeaseEntry[]> {
     return this.route(shard, "leases", { consistency }, () => this.local.leases(shard, consistency));
   }
@@ -106,6 +127,10 @@ export class RoutedShardAccess implements ShardAccess {
 
   shardHash(shard: number): Promise<ShardHash> {
     return this.route(shard, "shardHash", {}, () => this.local.shardHash(shard));
+  }
+
+  async leaseKeys(shard: number, id: bigint): Promise<Uint8Array[] | undefined> {
+    return (await this.route(shard, "leaseKeys", { id }, async () => (await this.local.leaseKeys(shard, id)) ?? null)) ?? undefined;
   }
 
   shardEvents(shard: number, req: ShardEventsRequest): Promise<ShardEvents> {
@@ -143,11 +168,9 @@ export class RoutedShardAccess implements ShardAccess {
   }
 
   private async forward<K extends ForwardOp>(shard: number, op: K, args: ForwardOps[K]["args"]): Promise<ForwardOps[K]["result"]> {
-    const info = this.map().byId(shard);
-    if (info === undefined) throw RouterError.unavailable(`shardkv: shard ${shard} is not in the shard map (epoch ${this.map().epoch})`);
     const deadlineMs = Date.now() + this.settings.requestTimeoutMs;
     const payload = encodeForward(args);
-    const others = info.replicas.filter((node) => node !== this.self);
+    let others = this.replicasOf(shard).filter((node) => node !== this.self);
     let hint = this.leaderHint(shard);
     let backoffMs = this.settings.retryBackoffMs;
     let lastFailure: ForwardFailure | undefined;
@@ -167,9 +190,22 @@ export class RoutedShardAccess implements ShardAccess {
           return decodeForward(response.payload) as ForwardOps[K]["result"];
         } catch (error) {
           if (!(error instanceof ForwardFailure)) throw error;
-          if (!retryable(error, op)) throw error.toRouterError();
-          lastFailure = error;
-          hint = error.leader;
+          if (error.refused && error.mapEpoch > this.map().epoch) {
+            // The peer has a newer map: read it, and go on if the shard is still where it was. A
+            // shard that moved or split must be routed again from its key, by the caller (a client
+            // retry, until the services re-route themselves when splits exist).
+            await this.catchUpMap();
+            others = this.replicasOf(shard).filter((node) => node !== this.self);
+            hint = 0;
+            lastFailure = error;
+            // At once when this node caught up; after the backoff while its meta replica lags.
+            if (this.map().epoch >= error.mapEpoch) continue;
+          } else if (!retryable(error, op)) {
+            throw error.toRouterError();
+          } else {
+            lastFailure = error;
+            hint = error.leader;
+          }
         }
       }
       if (Date.now() + backoffMs >= deadlineMs) break;
@@ -181,6 +217,16 @@ export class RoutedShardAccess implements ShardAccess {
       "etcdserver: request timed out",
       `shard ${shard} could not be reached within ${this.settings.requestTimeoutMs} ms${last}; retry, and check that its replicas are up`,
     );
+  }
+
+  /** Throws UNAVAILABLE for a shard the current map does not have (it split or moved away). */
+  private replicasOf(shard: number): readonly NodeId[] {
+    if (shard === META_SHARD) return this.metaReplicas;
+    const info = this.map().byId(shard);
+    if (info === undefined) {
+      throw RouterError.unavailable(`shardkv: shard ${shard} is not in the shard map (epoch ${this.map().epoch})`, "the shard map changed under the request; retry it");
+    }
+    return info.replicas;
   }
 
   private canServeHere(shard: number, op: ForwardOp): boolean {

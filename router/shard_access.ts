@@ -25,12 +25,21 @@ export interface ShardAccess {
   propose(shard: number, body: CommandBody): Promise<ApplyResult>;
   /** A range over one shard at `consistency`, with the shard revision it is as of. */
   range(shard: number, req: RangeRequest, consistency: ReadConsistency): Promise<ShardRange>;
+  /**
+   * A range that may miss only writes acknowledged more than `maxStalenessMs` ago: from this node's
+   * replica when it can prove that (shard/read_freshness.ts), else linearizable; says which it was.
+   */
+  rangeBounded(shard: number, req: RangeRequest, maxStalenessMs: number): Promise<BoundedRange>;
+  /** Approximate bytes of this node's replica of the shard on disk; 0 when held elsewhere or the database cannot say. */
+  shardSizeBytes(shard: number): Promise<number>;
   /** The shard's leases, sorted by id. */
   leases(shard: number, consistency: ReadConsistency): Promise<LeaseEntry[]>;
   /** A lease's granted TTL, attached keys, and time left on the leader's clock; undefined if it does not exist. */
   leaseTimeToLive(shard: number, id: bigint, withKeys: boolean): Promise<LeaseTimeToLive | undefined>;
   /** The shard's state hash with the revision it is as of (the answering replica's own state, as etcd's Hash). */
   shardHash(shard: number): Promise<ShardHash>;
+  /** The keys of this shard attached to lease `id` (linearizable), or undefined when the shard has no such lease. */
+  leaseKeys(shard: number, id: bigint): Promise<Uint8Array[] | undefined>;
   /** The node's wall clock (ms): a key whose TTL passed is invisible to reads from then on. */
   nowMs(): number;
   /** The response header's ids (uint64). */
@@ -94,6 +103,9 @@ export interface ShardRaftStatus {
 
 export type ShardRange = RangeResponse & { readonly revision: number };
 
+/** servedLocally: read from this node's replica within the bound; false: it fell back to a linearizable read. */
+export type BoundedRange = ShardRange & { readonly servedLocally: boolean };
+
 export interface LeaseEntry {
   readonly id: bigint;
   readonly ttlSeconds: number;
@@ -112,6 +124,8 @@ export interface LocalShardAccessOptions {
    * over the whole keyspace, memory-level has nothing to say (then Status reports 0).
    */
   readonly dbSizeBytes?: () => Promise<number>;
+  /** The approximate size of the keys under one replica's prefix (classic-level's approximateSize; 0 when absent). */
+  readonly prefixSizeBytes?: (prefix: Uint8Array) => Promise<number>;
 }
 
 /** The shards of one local Store. A shard without a replica here is UNAVAILABLE; routing is routed_shard_access.ts's. */
@@ -160,6 +174,17 @@ export class LocalShardAccess implements ShardAccess {
     return await state.range(req, this.nowMs());
   }
 
+  async rangeBounded(shard: number, req: RangeRequest, maxStalenessMs: number): Promise<BoundedRange> {
+    this.requireReplica(shard);
+    const { state, servedLocally } = await this.store.readBounded(shard, maxStalenessMs);
+    return { ...(await state.range(req, this.nowMs())), servedLocally };
+  }
+
+  async shardSizeBytes(shard: number): Promise<number> {
+    if (!this.holds(shard)) return 0;
+    return (await this.options.prefixSizeBytes?.(this.store.replica(shard).state.prefix)) ?? 0;
+  }
+
   async leases(shard: number, consistency: ReadConsistency): Promise<LeaseEntry[]> {
     return (await this.read(shard, consistency)).leases();
   }
@@ -169,6 +194,11 @@ export class LocalShardAccess implements ShardAccess {
     const found = await state.leaseTimeToLive(id, withKeys);
     if (found === undefined) return undefined;
     return { ...found, remainingMs: this.leaseRemainingMs(shard, id) };
+  }
+
+  async leaseKeys(shard: number, id: bigint): Promise<Uint8Array[] | undefined> {
+    const found = await (await this.read(shard, "linearizable")).leaseTimeToLive(id, true);
+    return found?.keys;
   }
 
   async shardHash(shard: number): Promise<ShardHash> {

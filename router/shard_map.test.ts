@@ -47,4 +47,15 @@ describe("the shard map", () => {
     // A prefix that opens a tag without closing it could hold many tags.
     expect(map.shardsForRange(b("{loc"), b("{lod"))).toHaveLength(8);
   });
+
+  it("sends a range that starts inside a tagged prefix to the tag's shard (etcd3's namespaces ask from prefix + \\0)", () => {
+    const map = new ShardMap(1, evenShards(8, [1, 2, 3], 3));
+    const inside = map.shardsForRange(b("election/{e}/\0"), b("election/{e}0"));
+    expect(inside).toEqual([map.shardFor(b("election/{e}/42"))]);
+    expect(map.shardsForRange(b("election/{e}/7"), b("election/{e}0"))).toEqual(inside);
+    // Ending past the prefix, or without a whole tag in it, the range may reach other shards.
+    expect(map.shardsForRange(b("election/{e}/\0"), b("election/{f}"))).toHaveLength(8);
+    expect(map.shardsForRange(b("election/e/\0"), b("election/e0"))).toHaveLength(8);
+    expect(map.shardsForRange(b("{"), b("{e}0"))).toHaveLength(8);
+  });
 });

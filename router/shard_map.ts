@@ -62,12 +62,15 @@ export class ShardMap {
   }
 
   /**
-   * The shards that may hold keys of [key, rangeEnd): one for a single key or for a prefix scan whose
-   * prefix holds a whole hash tag; every shard otherwise.
+   * The shards that may hold keys of [key, rangeEnd): one for a single key or for a range inside a
+   * prefix that holds a whole hash tag; every shard otherwise. The range may start past the prefix:
+   * etcd3's namespaces ask from prefix + "\0" up to the prefix's end, and every key there still
+   * starts with the prefix.
    */
   shardsForRange(key: Uint8Array, rangeEnd: Uint8Array | undefined): readonly ShardInfo[] {
     if (rangeEnd === undefined || rangeEnd.byteLength === 0) return [this.shardFor(key)];
-    if (isPrefixEnd(key, rangeEnd) && holdsWholeTag(key)) return [this.shardFor(key)];
+    const prefix = key.subarray(0, rangeEnd.byteLength);
+    if (isPrefixEnd(prefix, rangeEnd) && holdsWholeTag(prefix)) return [this.shardFor(prefix)];
     return this.shards;
   }
 }

@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { ShardkvNode } from "../../router/node.js";
+import { type NodeOptions, ShardkvNode } from "../../router/node.js";
 import { ShardMap } from "../../router/shard_map.js";
 import { diskDir } from "./disk_dir.js";
 
@@ -28,6 +28,8 @@ export async function freePort(): Promise<number> {
 export class NodeCluster {
   private constructor(
     readonly nodes: ShardkvNode[],
+    /** What each node was started with: start it again with these after a stop. */
+    readonly options: readonly NodeOptions[],
     private readonly dir: string,
   ) {}
 
@@ -36,21 +38,40 @@ export class NodeCluster {
     const dir = diskDir(`shardkv-${name}-`);
     const peerPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
     const initialCluster = peerPorts.map((port, i) => `n${i + 1}=127.0.0.1:${port}`).join(",");
-    const nodes = await Promise.all(
-      peerPorts.map(async (port, i) =>
-        ShardkvNode.start({
-          name: `n${i + 1}`,
-          dataDir: join(dir, `n${i + 1}`),
-          listenClient: `127.0.0.1:${await freePort()}`,
-          listenPeer: `127.0.0.1:${port}`,
-          initialCluster,
-          initialShards: shards,
-          replicas,
-          tickMs: 20,
-        }),
-      ),
-    );
-    return new NodeCluster(nodes, dir);
+    const options: NodeOptions[] = [];
+    for (const [i, port] of peerPorts.entries()) {
+      options.push({
+        name: `n${i + 1}`,
+        dataDir: join(dir, `n${i + 1}`),
+        listenClient: `127.0.0.1:${await freePort()}`,
+        listenPeer: `127.0.0.1:${port}`,
+        initialCluster,
+        initialShards: shards,
+        replicas,
+        tickMs: 20,
+        leaderBalance: { intervalMs: 100, aliveWithinMs: 200 },
+        stubSweep: { intervalMs: 100 },
+      });
+    }
+    const nodes = await Promise.all(options.map((o) => ShardkvNode.start(o)));
+    const cluster = new NodeCluster(nodes, options, dir);
+    // Tests start from a settled cluster: every shard led by its preferred replica, so that no leader
+    // transfer (router/leader_balance.ts) fails a test's first writes with "leader changed".
+    await cluster.settled();
+    return cluster;
+  }
+
+  /** Resolves once every shard, the meta group included, is led by its preferred (first) replica. */
+  async settled(timeoutMs = 20_000): Promise<void> {
+    const { config } = this.nodes[0]!;
+    const preferred = [...config.shards.map((s) => ({ id: s.id, node: s.replicas[0] })), { id: 0, node: config.metaReplicas[0] }];
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const off = preferred.filter(({ id, node }) => this.leaderOf(id) === undefined || this.nodes[this.leaderOf(id)!]!.member.id !== node);
+      if (off.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`shards ${off.map((s) => s.id).join(", ")} are not led by their preferred replicas after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** etcdctl's --endpoints flag: one node, or every node. */
