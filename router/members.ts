@@ -42,7 +42,10 @@ export function memberInfo(member: { readonly id: NodeId; readonly memberId: big
     nodeId: member.id,
     name: member.name,
     peerURLs: [`http://${member.peerAddress}`],
-    clientURLs: clientAddress === "" ? [] : [`http://${clientAddress}`],
+    // host:port without a scheme: etcdctl 3.4's --cluster dials each client URL as it is, sending an
+    // HTTP/2 :authority of "http://host:port", which Node's HTTP/2 server rejects (PROTOCOL_ERROR)
+    // where etcd's Go server does not. Without the scheme every client dials it (clientv3 takes both).
+    clientURLs: clientAddress === "" ? [] : [clientAddress],
     isLearner: false,
   };
 }

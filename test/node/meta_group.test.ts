@@ -32,7 +32,7 @@ describe("the meta group", () => {
   });
 
   it("gives every node every member's client URL", async () => {
-    const expected = cluster.nodes.map((node) => [node.member.name, `http://${node.clientAddress}`]);
+    const expected = cluster.nodes.map((node) => [node.member.name, node.clientAddress]);
     for (let i = 0; i < cluster.nodes.length; i++) {
       await eventually(`node ${i + 1} lists every client URL`, async () => {
         const listed = await ask<t.MemberListResponse>((cb) => clients[i]!.MemberList({}, new grpc.Metadata(), {}, cb));
