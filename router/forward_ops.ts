@@ -16,6 +16,7 @@ export interface ForwardOps {
   shardHash: { args: Record<string, never>; result: ShardHash };
   shardEvents: { args: { req: ShardEventsRequest }; result: ShardEvents };
   leaseKeys: { args: { id: bigint }; result: Uint8Array[] | null };
+  currentRevision: { args: Record<string, never>; result: number };
 }
 
 export type ForwardOp = keyof ForwardOps;
@@ -27,7 +28,7 @@ export type ForwardOp = keyof ForwardOps;
  */
 export const LEADER_OPS: ReadonlySet<ForwardOp> = new Set<ForwardOp>(["leaseTimeToLive", "leaseRevoke", "leaseKeepAlive"]);
 
-const OPS: ReadonlySet<string> = new Set<ForwardOp>(["propose", "range", "leases", "leaseTimeToLive", "leaseRevoke", "leaseKeepAlive", "shardHash", "shardEvents", "leaseKeys"]);
+const OPS: ReadonlySet<string> = new Set<ForwardOp>(["propose", "range", "leases", "leaseTimeToLive", "leaseRevoke", "leaseKeepAlive", "shardHash", "shardEvents", "leaseKeys", "currentRevision"]);
 
 export function isForwardOp(name: string): name is ForwardOp {
   return OPS.has(name);
@@ -58,6 +59,8 @@ export async function runForwardOp(local: LocalShardAccess, shard: number, op: F
       return (await local.leaseKeepAlive(shard, (args as ForwardOps["leaseKeepAlive"]["args"]).id)) ?? null;
     case "shardHash":
       return await local.shardHash(shard);
+    case "currentRevision":
+      return local.currentRevision(shard);
     case "leaseKeys":
       return (await local.leaseKeys(shard, (args as ForwardOps["leaseKeys"]["args"]).id)) ?? null;
     case "shardEvents":

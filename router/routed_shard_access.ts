@@ -29,6 +29,7 @@ import type {
   ShardRange,
 } from "./shard_access.js";
 import { META_SHARD } from "./meta_records.js";
+import { RemoteNotices } from "./remote_notices.js";
 import type { ShardHash } from "./shard_hash.js";
 import type { ShardMap } from "./shard_map.js";
 
@@ -38,12 +39,14 @@ export interface RoutingSettings {
   /** The first pause between retries; it doubles up to retryBackoffMaxMs. */
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
+  /** How often a watch of a shard held elsewhere asks a replica there whether it applied more. */
+  readonly remotePollMs: number;
 }
 
-export const ROUTING_DEFAULTS: RoutingSettings = { requestTimeoutMs: 7_000, retryBackoffMs: 10, retryBackoffMaxMs: 200 };
+export const ROUTING_DEFAULTS: RoutingSettings = { requestTimeoutMs: 7_000, retryBackoffMs: 10, retryBackoffMaxMs: 200, remotePollMs: 50 };
 
 /** Operations that change nothing: safe to run again after a failure whose outcome is unknown. */
-const IDEMPOTENT_OPS: ReadonlySet<ForwardOp> = new Set<ForwardOp>(["range", "leases", "leaseTimeToLive", "leaseKeepAlive", "shardHash", "shardEvents", "leaseKeys"]);
+const IDEMPOTENT_OPS: ReadonlySet<ForwardOp> = new Set<ForwardOp>(["range", "leases", "leaseTimeToLive", "leaseKeepAlive", "shardHash", "shardEvents", "leaseKeys", "currentRevision"]);
 
 const NO_STATUS: ShardRaftStatus = { leader: 0, term: 0, committedIndex: 0, appliedIndex: 0 };
 
@@ -51,6 +54,7 @@ export class RoutedShardAccess implements ShardAccess {
   /** What forwarded answers said of shards without a replica here (leader hint, term, indexes). */
   private readonly remoteStatus = new Map<number, ShardRaftStatus>();
   private readonly settings: RoutingSettings;
+  private readonly remoteNotices: RemoteNotices;
 
   /**
    * Reads the meta group's map now; set by the node once its MetaSync exists. Called when a peer
@@ -68,6 +72,7 @@ export class RoutedShardAccess implements ShardAccess {
     settings: Partial<RoutingSettings> = {},
   ) {
     this.settings = { ...ROUTING_DEFAULTS, ...settings };
+    this.remoteNotices = new RemoteNotices((shard) => this.forward(shard, "currentRevision", {}), this.settings.remotePollMs);
   }
 
   get memberId(): bigint {
@@ -137,18 +142,15 @@ export class RoutedShardAccess implements ShardAccess {
     return this.route(shard, "shardEvents", { req }, () => this.local.shardEvents(shard, req));
   }
 
-  /**
-   * Apply notices come from this node's replica only. A watch of a shard held elsewhere would need
-   * the shard's current revision at once (to start "now") and a stream of notices from a replica
-   * there; until the peer API carries both, it is refused with the way out.
-   */
+  /** From this node's replica; for a shard held elsewhere, from a poller of a replica there (remote_notices.ts). */
   onApplied(shard: number, listener: (revision: number) => void): () => void {
     if (this.local.holds(shard)) return this.local.onApplied(shard, listener);
-    const holders = this.map().byId(shard)?.replicas.join(", ") ?? "none";
-    throw RouterError.unavailable(
-      `shardkv: cannot watch shard ${shard} through member ${this.memberId}, which holds no replica of it`,
-      `watch through a node that holds the shard (node ids ${holders}), or run with --replicas equal to the number of members`,
-    );
+    return this.remoteNotices.listen(shard, listener);
+  }
+
+  currentRevision(shard: number): number | Promise<number> {
+    if (this.local.holds(shard)) return this.local.currentRevision(shard);
+    return this.forward(shard, "currentRevision", {});
   }
 
   raftTerm(shard: number): number {

@@ -70,6 +70,12 @@ export interface ShardAccess {
    * (read it with shardEvents), and the listener must not block: it runs in the replica's apply lane.
    */
   onApplied(shard: number, listener: (revision: number) => void): () => void;
+  /**
+   * The shard's applied revision, where a watch from "now" starts after: at once (a number) from
+   * this node's replica, so that nothing can apply between it and the watch's creation; a promise
+   * when the shard is held elsewhere (the watch is then created once it is known).
+   */
+  currentRevision(shard: number): number | Promise<number>;
 }
 
 export interface ShardEventsRequest {
@@ -194,6 +200,10 @@ export class LocalShardAccess implements ShardAccess {
     const found = await state.leaseTimeToLive(id, withKeys);
     if (found === undefined) return undefined;
     return { ...found, remainingMs: this.leaseRemainingMs(shard, id) };
+  }
+
+  currentRevision(shard: number): number {
+    return this.raftStatus(shard).appliedIndex;
   }
 
   async leaseKeys(shard: number, id: bigint): Promise<Uint8Array[] | undefined> {

@@ -34,7 +34,8 @@ export class ShardFeed {
   private readonly stopNotices: () => void;
 
   /**
-   * Starts at `fromRevision`, or with 0 right after what the shard has applied now (etcd's "now").
+   * Starts at `fromRevision`, or with 0 right after `currentRevision`, what the shard has applied
+   * now (etcd's "now": ShardAccess.currentRevision, read by the caller in the same turn as this).
    * Throws as ShardAccess.onApplied does when this node cannot serve the shard.
    */
   constructor(
@@ -42,13 +43,14 @@ export class ShardFeed {
     readonly shard: number,
     private readonly range: FeedRange,
     fromRevision: number,
+    currentRevision: number,
     private readonly eventsPerBatchMax: number,
     /** Called each time the feed has handed out everything and starts waiting (progress reports use it). */
     private readonly onCaughtUp: () => void = () => undefined,
   ) {
     // Subscribed before the revision is read, so that no notice can fall between the two.
     this.stopNotices = access.onApplied(shard, (revision) => this.notice(revision));
-    this.noticed = access.raftStatus(shard).appliedIndex;
+    this.noticed = currentRevision;
     this.from = fromRevision > 0 ? fromRevision : this.noticed + 1;
   }
 
@@ -141,7 +143,9 @@ export async function followFeed(
       `this node serves ${ctx.budget.feeds} watches and waiting calls, its limit of ${ctx.budget.feedsMax} (feedsPerNodeMax); retry later or on another node`,
     );
   }
-  const feed = new ShardFeed(ctx.access, shard, range, fromRevision, FOLLOW_EVENTS_PER_READ);
+  // From this node's replica the revision comes at once, and the feed subscribes in the same turn.
+  const current = ctx.access.currentRevision(shard);
+  const feed = new ShardFeed(ctx.access, shard, range, fromRevision, typeof current === "number" ? current : await current, FOLLOW_EVENTS_PER_READ);
   const stop = (): void => feed.close();
   ctx.signal.addEventListener("abort", stop, { once: true });
   try {

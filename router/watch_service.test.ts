@@ -363,7 +363,7 @@ describe("a shard feed", () => {
     const counting = new CountingAccess(store, map, MEMBER_ID, CLUSTER_ID);
     const shard = shardOf("{feed}/");
     const listeners = store.applyListeners.count(shard);
-    const feed = new ShardFeed(counting, shard, { key: b("{feed}/"), rangeEnd: prefixEnd("{feed}/") }, 0, 100);
+    const feed = new ShardFeed(counting, shard, { key: b("{feed}/"), rangeEnd: prefixEnd("{feed}/") }, 0, counting.raftStatus(shard).appliedIndex, 100);
     expect(store.applyListeners.count(shard)).toBe(listeners + 1);
     for (let i = 0; i < 10; i++) await put(`{feed}/${i}`, "v");
     expect(counting.reads).toBe(0);
@@ -379,7 +379,7 @@ describe("a shard feed", () => {
     const shard = shardOf("{cut}/");
     const start = store.replica(shard).state.revision + 1;
     for (let i = 0; i < 5; i++) await put(`{cut}/${i}`, "v");
-    const feed = new ShardFeed(access, shard, { key: b("{cut}/"), rangeEnd: prefixEnd("{cut}/") }, start, 2);
+    const feed = new ShardFeed(access, shard, { key: b("{cut}/"), rangeEnd: prefixEnd("{cut}/") }, start, access.raftStatus(shard).appliedIndex, 2);
     const sizes: number[] = [];
     while (sizes.reduce((sum, size) => sum + size, 0) < 5) {
       const batch = await feed.next();

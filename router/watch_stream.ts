@@ -41,6 +41,8 @@ export class WatchStream {
   /** The next id to try for a watch whose client left watch_id 0 (etcd 3.4 counts per stream from 0). */
   private nextId = 0n;
   private closed = false;
+  /** Requests from the client, handled in order (see start). */
+  private inbox: Promise<void> = Promise.resolve();
   /** The last write answered false and no 'drain' came since: feeds wait. */
   private congested = false;
   private controlQueued = 0;
@@ -59,12 +61,10 @@ export class WatchStream {
   ) {}
 
   start(): void {
+    // In order, one after another: a create over a shard held elsewhere waits for that shard's
+    // current revision, and a cancel or a progress request after it must not overtake it.
     this.call.on("data", (req: t.WatchRequest) => {
-      try {
-        this.receive(req);
-      } catch (error) {
-        this.fail(error);
-      }
+      this.inbox = this.inbox.then(() => this.receive(req)).catch((error: unknown) => this.fail(error));
     });
     // etcd ends the RPC, with OK, once the client closed its side.
     this.call.on("end", () => {
@@ -81,11 +81,11 @@ export class WatchStream {
     return this.watchers.size;
   }
 
-  private receive(req: t.WatchRequest): void {
+  private async receive(req: t.WatchRequest): Promise<void> {
     if (this.closed) return;
     switch (req.request_union) {
       case "create_request":
-        this.create(req.create_request);
+        await this.create(req.create_request);
         return;
       case "cancel_request":
         this.cancel(req.cancel_request);
@@ -100,7 +100,7 @@ export class WatchStream {
     }
   }
 
-  private create(req: t.WatchCreateRequest): void {
+  private async create(req: t.WatchCreateRequest): Promise<void> {
     let spec: WatchSpec;
     try {
       spec = watchSpecFromWire(req);
@@ -117,9 +117,14 @@ export class WatchStream {
     const id = spec.watchId !== 0n ? spec.watchId : this.freeId();
     const watcher: Watcher = { id, spec, feeds: [], progressDue: true, canceled: false };
     try {
-      for (const shard of shards) {
-        watcher.feeds.push(new ShardFeed(this.access, shard.id, spec, spec.startRevision, this.limits.eventsPerResponseMax, () => this.answerProgress()));
-      }
+      // Where "now" is, per shard: at once from this node's replicas (then the feeds subscribe in
+      // the same turn), after a forwarded call for a shard held elsewhere.
+      const current = shards.map((shard) => this.access.currentRevision(shard.id));
+      const revisions = current.every((c) => typeof c === "number") ? (current as number[]) : await Promise.all(current);
+      if (this.closed) throw RouterError.unavailable("shardkv: the watch stream closed while the watch was created");
+      shards.forEach((shard, i) => {
+        watcher.feeds.push(new ShardFeed(this.access, shard.id, spec, spec.startRevision, revisions[i]!, this.limits.eventsPerResponseMax, () => this.answerProgress()));
+      });
     } catch (error) {
       for (const feed of watcher.feeds) feed.close();
       this.budget.release(shards.length);

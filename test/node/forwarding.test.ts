@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type kvSpec, loadEtcdApi, type maintenanceSpec, type TypedClient } from "../../proto/index.js";
 import type * as t from "../../proto/etcd_types.js";
 import { keyHash } from "../../router/key_hash.js";
-import { ask } from "../../router/test_fixtures.js";
+import { ask, until } from "../../router/test_fixtures.js";
 import { ETCD_ERRORS } from "../../shard/mvcc/index.js";
-import { eventually, NodeCluster } from "../support/node_cluster.js";
+import { EtcdctlProcess, eventually, NodeCluster } from "../support/node_cluster.js";
 
 const run = promisify(execFile);
 const b = (s: string): Buffer => Buffer.from(s);
@@ -107,6 +107,27 @@ describe("forwarding between nodes", () => {
     for (let node = 0; node < 3; node++) {
       const { stdout: gone } = await etcdctl(node, "lease", "timetolive", id!);
       expect(gone).toMatch(/already expired/);
+    }
+  });
+
+  it("watches, from a node without a replica of the key's shard, live writes and a past revision", async () => {
+    const key = "fwd/watched";
+    const far = nodeWithout(key);
+    const first = await put((far + 1) % 3, key, "one");
+    const replay = new EtcdctlProcess(`--endpoints=${address(far)}`, ["watch", `--rev=${first.header?.revision}`, key]);
+    const live = new EtcdctlProcess(`--endpoints=${address(far)}`, ["watch", key]);
+    try {
+      await until("the replay shows the past put", () => replay.stdout.includes("one"), 10_000);
+      // etcdctl prints nothing on creation: write until the live watch reports one.
+      await eventually("the live watch sees a write", async () => {
+        await put((far + 2) % 3, key, "two");
+        if (!live.stdout.includes("two")) throw new Error("not yet");
+      });
+      await until("the replay follows on", () => replay.stdout.includes("two"), 10_000);
+      expect(replay.stdout.split("\n").filter((line) => line !== "").slice(0, 3)).toEqual(["PUT", key, "one"]);
+    } finally {
+      replay.kill();
+      live.kill();
     }
   });
 
