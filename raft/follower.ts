@@ -52,7 +52,8 @@ export function stepFollower(r: Raft, m: Message): void {
       return;
     default:
       // A forwarded proposal, read or transfer request that reached a follower is dropped: the
-      // leader changed while it travelled, and the asker times it out.
+      // leader changed while it travelled. The asker learns of the change and asks a read again;
+      // a proposal it waits out (shard/waiters.ts settle).
       return;
   }
 }

@@ -193,7 +193,10 @@ export class Raft {
    * serve the read once the state machine has applied its index. With `lease`, a leader whose lease
    * holds answers without a round trip. The driver must have delivered every tick that is due by its
    * clock first: a leader that was paused must see that its lease ran out.
-   * A read that meets a change of leader is dropped silently; the driver times it out.
+   * A read that meets a change of leader (or whose message is lost) is dropped silently, as in
+   * etcd-io/raft: the driver asks again, with this context or a new one, when the leader or term
+   * changes and when no answer came in time. That is safe because an answer only ever comes from a
+   * leader that committed an entry of its term and confirmed its leadership after the request came.
    */
   readIndex(context: string, lease: boolean): ReadResult {
     wake(this, NONE);

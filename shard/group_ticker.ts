@@ -59,9 +59,10 @@ export class GroupTicker {
         }
         active = true;
       }
-      // A quiet replica's tick does not reach Raft, but its waiters still time out and a quiet
-      // leader still expires leases and keys (which proposes, and so wakes it).
-      replica.tick();
+      // A quiet replica's tick does not reach Raft, but its waiters still time out (or ask for a
+      // read index again, which needs a turn) and a quiet leader still expires leases and keys
+      // (which proposes, and so wakes it).
+      if (replica.tick()) active = true;
     }
     return active;
   }

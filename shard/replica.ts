@@ -36,7 +36,7 @@ export interface ReplicaHost {
 
 export class Replica {
   readonly raw: RawNode;
-  readonly waiters = new Waiters();
+  readonly waiters: Waiters;
   readonly leaseClock = new LeaseClock();
   /** What the answered ReadIndex rounds proved of this replica's freshness (bounded-staleness reads). */
   readonly freshness = new ReadFreshness();
@@ -61,8 +61,9 @@ export class Replica {
   entriesSinceCheckpoint = 0;
   bytesSinceCheckpoint = 0;
   private readSeq = 0;
-  /** The leader as of the last soft state seen (0: none known). */
+  /** The leader and term as of the last turn (lead 0: none known). */
   private lastLead = 0;
+  private lastTerm = 0;
   private ticksSinceHousekeeping = 0;
   private expiring = false;
   private readonly revoking = new Set<bigint>();
@@ -86,7 +87,9 @@ export class Replica {
     seed: number,
     private readonly host: ReplicaHost,
     private readonly housekeeping: HousekeepingSettings,
+    readRetryTicks?: number,
   ) {
+    this.waiters = new Waiters(readRetryTicks);
     this.raw = new RawNode(new Raft({ ...tuning, id: nodeId, storage, random: new SeededRandom(seed), applied: state.applied.index }));
   }
 
@@ -109,28 +112,39 @@ export class Replica {
     return !this.installing && this.inFlight < pipelineDepth && this.raw.hasReady();
   }
 
-  /** Sends this turn's batch of linearizable reads to the core under one context. */
+  /** Sends this turn's batch of linearizable reads (new ones and those asked again) to the core under one context. */
   askReadIndex(leaseReads: boolean): void {
+    const reads = this.waiters.reads;
     const context = `r${this.readSeq++}`;
-    if (!this.waiters.takeUnsent(context)) return;
+    if (!reads.takeUnsent(context)) return;
     // Noted before Raft sees the round: the read index it gets covers every write acknowledged before now.
     this.freshness.roundAsked(context);
     const result = this.raw.readIndex(context, leaseReads);
-    if (result.kind === "dropped") {
-      this.freshness.roundDropped(context);
-      this.waiters.failAsked(context, StoreError.unavailable(noLeaderMessage(result.reason), result.message));
+    if (result.kind === "accepted") return;
+    this.freshness.roundDropped(context);
+    if (result.reason === "noLeader") {
+      // As proposals are held for a leader (Store.proposeBatch), so are reads: asked again every turn
+      // until a leader is known or their deadline passes, never failed for an election under way.
+      reads.holdBack(context);
+    } else {
+      reads.fail(context, new StoreError("RESOURCE_EXHAUSTED", "etcdserver: too many requests", result.message));
     }
   }
 
   /**
-   * Called at the start of each turn: when the leader changed, requests forwarded to the old one wait
-   * only until the new term's first entry applies (Waiters.settle), not for the request timeout.
+   * Called at the start of each turn. When the leader or the term changed, requests forwarded to the
+   * old leader wait only until the new term's first entry applies (Waiters.settle), not for the
+   * request timeout; and read-index requests not answered yet are asked again (read_waiters.ts), since
+   * Raft drops them with the old leader's role. The term counts as well as the leader: between two
+   * turns a leader may step down and win again, dropping its pending reads though it leads again.
    */
   noticeLeader(): void {
-    const lead = this.raw.raft.lead;
-    if (lead === this.lastLead) return;
+    const { lead, term } = this.raw.raft;
+    if (lead === this.lastLead && term === this.lastTerm) return;
     this.lastLead = lead;
-    this.waiters.leaderChanged(this.raw.raft.term);
+    this.lastTerm = term;
+    this.waiters.leaderChanged(term);
+    this.waiters.reads.leaderChanged();
   }
 
   onSoftState(soft: SoftState): void {
@@ -171,11 +185,11 @@ export class Replica {
   finishReady(ready: Ready): void {
     for (const rs of ready.readStates) {
       this.freshness.roundAnswered(rs.context, rs.index);
-      this.waiters.readIndexKnown(rs.context, rs.index);
+      this.waiters.reads.indexKnown(rs.context, rs.index);
     }
     this.raw.advance();
     this.inFlight--;
-    this.waiters.serveReads(this.state.applied.index);
+    this.waiters.reads.serve(this.state.applied.index);
   }
 
   private afterApply(results: readonly ApplyResult[]): void {
@@ -199,13 +213,19 @@ export class Replica {
     this.revoking.delete(id);
   }
 
-  /** One tick of the Raft clock, and every few ticks the leader's duties. */
-  tick(): void {
+  /**
+   * One tick of the Raft clock, and every few ticks the leader's duties. Returns whether reads wait
+   * to be asked for a read index (again): the store must then run a turn even if every group is quiet.
+   */
+  tick(): boolean {
     this.raw.tick();
     this.waiters.expire(this.host.nowMs());
-    if (++this.ticksSinceHousekeeping < this.housekeeping.intervalTicks) return;
-    this.ticksSinceHousekeeping = 0;
-    if (this.isLeader) void this.leaderDuties();
+    const readsUnsent = this.waiters.reads.tick();
+    if (++this.ticksSinceHousekeeping >= this.housekeeping.intervalTicks) {
+      this.ticksSinceHousekeeping = 0;
+      if (this.isLeader) void this.leaderDuties();
+    }
+    return readsUnsent;
   }
 
   private async leaderDuties(): Promise<void> {
@@ -250,8 +270,4 @@ export class Replica {
       if (count > 0 && this.isLeader) this.host.proposeInternal(this, { op: "purgeTombstones", beforeRevision: before });
     });
   }
-}
-
-function noLeaderMessage(reason: string): string {
-  return reason === "noLeader" ? "etcdserver: no leader" : "etcdserver: leader changed";
 }

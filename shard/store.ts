@@ -51,6 +51,8 @@ export interface StoreOptions {
   /** Readies one replica may have between taken and advanced. */
   readonly pipelineDepth?: number;
   readonly requestTimeoutMs?: number;
+  /** Ticks a linearizable read waits for its read index before asking again (read_waiters.ts). */
+  readonly readRetryTicks?: number;
   /** Proposals and linearizable reads that may wait on one replica before new ones are refused. */
   readonly proposalsPendingMax?: number;
   readonly readsPendingMax?: number;
@@ -179,7 +181,7 @@ export class Store implements ReplicaHost {
     // The storage reads the replica's current state machine, which a snapshot install replaces.
     let current = state;
     const storage = new WalLogStorage(wal, group, () => ({ index: current.applied.index, term: current.applied.term, confState: current.confState }));
-    const replica = new Replica(group, this.options.nodeId, state, storage, this.options.raft ?? {}, randomBytes(4).readUInt32LE(0), this, this.housekeeping);
+    const replica = new Replica(group, this.options.nodeId, state, storage, this.options.raft ?? {}, randomBytes(4).readUInt32LE(0), this, this.housekeeping, this.options.readRetryTicks);
     replica.onStateReplaced = (next) => {
       current = next;
     };
@@ -251,7 +253,7 @@ export class Store implements ReplicaHost {
       const max = this.options.readsPendingMax ?? STORE_DEFAULTS.readsPendingMax;
       if (replica.waiters.readCount >= max) throw StoreError.overloaded(`shard ${group}'s read queue`, max, "readsPendingMax");
       this.counts.linearizableReads++;
-      const ready = replica.waiters.addRead(this.clock() + this.requestTimeoutMs());
+      const ready = replica.waiters.reads.add(this.clock() + this.requestTimeoutMs());
       this.schedule();
       await ready;
     }

@@ -1,18 +1,13 @@
 // Clients waiting on one replica: proposals waiting for their entry to apply, and linearizable reads
-// waiting first for a read index and then for the state machine to reach it. Every waiter has a
-// deadline; nothing waits forever on a leader that went away.
+// waiting first for a read index and then for the state machine to reach it (read_waiters.ts). Every
+// waiter has a deadline; nothing waits forever on a leader that went away.
 
 import type { ApplyResult } from "./mvcc/index.js";
+import { ReadWaiters } from "./read_waiters.js";
 import { StoreError } from "./store_error.js";
 
 interface ProposalWaiter {
   readonly resolve: (result: ApplyResult) => void;
-  readonly reject: (error: Error) => void;
-  readonly deadlineMs: number;
-}
-
-interface ReadWaiter {
-  readonly resolve: () => void;
   readonly reject: (error: Error) => void;
   readonly deadlineMs: number;
 }
@@ -28,22 +23,18 @@ export class Waiters {
   private placedIndexes: number[] = [];
   private placedIds: bigint[] = [];
   private placedHead = 0;
-  /** Reads not yet sent to the Raft core: they share one read index per turn (etcd batches them the same way). */
-  private unsent: ReadWaiter[] = [];
-  /** Reads whose read index was asked for, by context. */
-  private readonly asked = new Map<string, ReadWaiter[]>();
-  /** Reads that know their index and wait for the state machine, oldest first. */
-  private readonly ready: { index: number; waiters: ReadWaiter[] }[] = [];
+  readonly reads: ReadWaiters;
+
+  constructor(readRetryTicks?: number) {
+    this.reads = new ReadWaiters(readRetryTicks);
+  }
 
   get proposalCount(): number {
     return this.proposals.size;
   }
 
   get readCount(): number {
-    let count = this.unsent.length;
-    for (const list of this.asked.values()) count += list.length;
-    for (const batch of this.ready) count += batch.waiters.length;
-    return count;
+    return this.reads.count;
   }
 
   /** Whether a proposal still waits (it has not applied, failed or passed its deadline). */
@@ -150,47 +141,11 @@ export class Waiters {
     this.placedHead = head;
   }
 
-  addRead(deadlineMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.unsent.push({ resolve, reject, deadlineMs });
-    });
-  }
-
-  /** Hands out the reads not yet sent, under one context. */
-  takeUnsent(context: string): boolean {
-    if (this.unsent.length === 0) return false;
-    this.asked.set(context, this.unsent);
-    this.unsent = [];
-    return true;
-  }
-
-  failAsked(context: string, error: Error): void {
-    const list = this.asked.get(context);
-    this.asked.delete(context);
-    for (const waiter of list ?? []) waiter.reject(error);
-  }
-
-  readIndexKnown(context: string, index: number): void {
-    const waiters = this.asked.get(context);
-    if (waiters === undefined) return;
-    this.asked.delete(context);
-    this.ready.push({ index, waiters });
-  }
-
-  /** Serves the reads whose index the state machine reached. */
-  serveReads(appliedIndex: number): void {
-    let kept = 0;
-    for (const batch of this.ready) {
-      if (batch.index <= appliedIndex) for (const waiter of batch.waiters) waiter.resolve();
-      else this.ready[kept++] = batch;
-    }
-    this.ready.length = kept;
-  }
-
   /** Fails every waiter whose deadline passed. */
   expire(nowMs: number): void {
-    // Every replica's every tick comes here; most have nobody waiting.
-    if (this.proposals.size === 0 && this.unsent.length === 0 && this.asked.size === 0 && this.ready.length === 0) return;
+    this.reads.expire(nowMs, () => StoreError.unavailable("etcdserver: request timed out", "no leader confirmed this read in time; retry"));
+    // Every replica's every tick comes here; most have no proposal waiting.
+    if (this.proposals.size === 0) return;
     const timedOut = () => StoreError.unavailable("etcdserver: request timed out", "the shard did not answer in time; a write may still apply");
     for (const [id, waiter] of this.proposals) {
       if (waiter.deadlineMs <= nowMs) {
@@ -199,15 +154,6 @@ export class Waiters {
         waiter.reject(timedOut());
       }
     }
-    const late = (w: ReadWaiter) => w.deadlineMs <= nowMs;
-    const reject = (list: ReadWaiter[]) => {
-      const left = list.filter((w) => !late(w));
-      for (const w of list) if (late(w)) w.reject(StoreError.unavailable("etcdserver: request timed out", "no leader confirmed this read in time; retry"));
-      return left;
-    };
-    this.unsent = reject(this.unsent);
-    for (const [context, list] of this.asked) this.asked.set(context, reject(list));
-    for (const batch of this.ready) batch.waiters = reject(batch.waiters);
   }
 
   /** Fails everything: the replica is closing or the node stops. */
@@ -219,12 +165,7 @@ export class Waiters {
     this.placedIndexes = [];
     this.placedIds = [];
     this.placedHead = 0;
-    for (const w of this.unsent) w.reject(error);
-    this.unsent = [];
-    for (const list of this.asked.values()) for (const w of list) w.reject(error);
-    this.asked.clear();
-    for (const batch of this.ready) for (const w of batch.waiters) w.reject(error);
-    this.ready.length = 0;
+    this.reads.failAll(error);
   }
 }
 

@@ -97,6 +97,6 @@ if (trace) {
   process.stdout.write(`trace hash ${result.traceHash}, stats ${JSON.stringify(result.stats)}\n`);
 }
 const rate = summary.seeds / Math.max(summary.seconds, 1e-9);
-process.stdout.write(`ok operations: ${summary.okOperations}, restores from snapshots: ${summary.restores}, ${rate.toFixed(1)} seeds/s\n`);
+process.stdout.write(`ok operations: ${summary.okOperations}, restores from snapshots: ${summary.restores}, reads asked again: ${summary.readsAskedAgain}, ${rate.toFixed(1)} seeds/s\n`);
 process.stdout.write(`seeds: ${summary.seeds}, violations: ${summary.violations.length}\n`);
 process.exit(summary.violations.length > 0 ? 1 : 0);

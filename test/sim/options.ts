@@ -31,6 +31,8 @@ export interface SimOptions {
   readonly clientTimeoutTicks: number;
   /** Share of reads that ask for the lease (the rest use ReadIndex). */
   readonly leaseReadShare: number;
+  /** Ticks a read waits for its read index before it is asked again (as the store does); 0 never asks again. */
+  readonly readRetryTicks: number;
   readonly raft: Omit<RaftOptions, "id" | "storage" | "random" | "applied">;
   readonly makeRaft: RaftFactory;
   readonly compactEvery: number;
@@ -65,6 +67,7 @@ export const defaultSimOptions: SimOptions = {
   slowDiskShare: 0.25,
   clientTimeoutTicks: 25,
   leaseReadShare: 0.5,
+  readRetryTicks: 5,
   // appendBytesMax and inflightMessagesMax, when not set, are picked per seed.
   raft: { electionTicks: 10, heartbeatTicks: 1, clockDriftTicks: 2, leaseReads: true },
   makeRaft: (options) => new Raft(options),

@@ -15,6 +15,8 @@ export interface SeedsSummary {
   readonly okOperations: number;
   /** State machines started from snapshot data, over all seeds. */
   readonly restores: number;
+  /** Read-index requests sent again for reads still waiting, over all seeds. */
+  readonly readsAskedAgain: number;
   readonly seconds: number;
 }
 
@@ -39,12 +41,14 @@ export async function runSeeds(
   let firstFailure: SeedsSummary["firstFailure"];
   let okOperations = 0;
   let restores = 0;
+  let readsAskedAgain = 0;
   let seeds = 0;
   for (let seed = from; seed < from + count; seed++) {
     const result = await runSeed(seed, options);
     seeds++;
     okOperations += result.stats.ok;
     restores += result.stats.restores;
+    readsAskedAgain += result.stats.readsAskedAgain;
     onResult?.(result);
     if (result.violation !== undefined) {
       violations.push(result);
@@ -53,5 +57,5 @@ export async function runSeeds(
       if (stopAt !== false && counts) break;
     }
   }
-  return { seeds, violations, firstFailure, okOperations, restores, seconds: (performance.now() - started) / 1000 };
+  return { seeds, violations, firstFailure, okOperations, restores, readsAskedAgain, seconds: (performance.now() - started) / 1000 };
 }

@@ -3,7 +3,7 @@
 // Invariants are checked after every event; at the end the cluster heals, must converge, and the
 // history must be linearizable. Everything random comes from the one seed.
 
-import { type Entry, RaftInvariantError, bootstrapEntries as bootstrapEntriesFor, type Message, type NodeId, type Raft, type Ready, SeededRandom } from "../../raft/index.js";
+import { type Entry, RaftInvariantError, bootstrapEntries as bootstrapEntriesFor, type Message, type NodeId, type Raft, type RawNode, type Ready, SeededRandom } from "../../raft/index.js";
 import { checkHistory } from "../lin/check.js";
 import type { Operation } from "../lin/history.js";
 import { EventQueue } from "./event_queue.js";
@@ -32,12 +32,23 @@ interface SimClient {
   inFlight: { readonly op: Operation; readonly requestId: string; readonly node: NodeId } | undefined;
 }
 
+/** A read handed to Raft on one incarnation of a node: when, with which leader and term it was last asked. */
+interface AskedRead {
+  readonly lease: boolean;
+  readonly epoch: number;
+  askedAt: number;
+  lead: NodeId;
+  term: number;
+}
+
 export interface SimStats {
   ok: number;
   failed: number;
   unknown: number;
   leaderElections: number;
   leaseReads: number;
+  /** Read-index requests sent again for a read still waiting (a change of leader or term, or no answer in time). */
+  readsAskedAgain: number;
   faults: Record<string, number>;
   events: number;
   /** State machines started from a snapshot's data. */
@@ -66,9 +77,9 @@ export class Simulation implements NodeHost {
   readonly history = new HistoryRecorder();
   readonly trace: string[] = [];
   readonly random: SeededRandom;
-  readonly stats: SimStats = { ok: 0, failed: 0, unknown: 0, leaderElections: 0, leaseReads: 0, faults: {}, events: 0, restores: 0 };
+  readonly stats: SimStats = { ok: 0, failed: 0, unknown: 0, leaderElections: 0, leaseReads: 0, readsAskedAgain: 0, faults: {}, events: 0, restores: 0 };
   private readonly clients: SimClient[] = [];
-  private readonly pending = new Map<string, { client: SimClient; node: NodeId; key: string }>();
+  private readonly pending = new Map<string, { client: SimClient; node: NodeId; key: string; read?: AskedRead }>();
   private readonly roles = new Map<NodeId, string>();
   private readonly nemesis: Nemesis;
   private readonly nodeRandom: SeededRandom;
@@ -340,6 +351,7 @@ export class Simulation implements NodeHost {
         if (node.state === "paused") node.ticksMissed++;
         else {
           if (!this.quiesceOrWake(node)) node.raw!.tick();
+          this.askReadsAgain(node);
           node.process();
         }
         this.scheduleTick(node);
@@ -492,10 +504,9 @@ export class Simulation implements NodeHost {
       const lease = this.clientRandom.chance(this.options.leaseReadShare);
       const result = raw.readIndex(requestId, lease);
       if (result.kind === "dropped") return this.refuse(client, requestId, raw.raft.lead);
-      if (lease && raw.raft.readStates.some((rs) => rs.context === requestId)) {
-        this.stats.leaseReads++;
-        this.invariants.checkLeaseRead(raw.raft, this.runningRafts());
-      }
+      const waiting = this.pending.get(requestId);
+      if (waiting !== undefined) waiting.read = { lease, epoch: node.epoch, askedAt: this.now, lead: raw.raft.lead, term: raw.raft.term };
+      this.noteLeaseRead(raw, requestId, lease);
     } else {
       const data =
         op.kind === "write"
@@ -505,6 +516,36 @@ export class Simulation implements NodeHost {
       if (result.kind === "dropped") return this.refuse(client, requestId, raw.raft.lead);
     }
     node.process();
+  }
+
+  private noteLeaseRead(raw: RawNode, context: string, lease: boolean): void {
+    if (lease && raw.raft.readStates.some((rs) => rs.context === context)) {
+      this.stats.leaseReads++;
+      this.invariants.checkLeaseRead(raw.raft, this.runningRafts());
+    }
+  }
+
+  /**
+   * The store's driver (shard/read_waiters.ts): Raft drops a read-index request that meets a change
+   * of leader or a lost message without a word, so a read still waiting is asked again, under the
+   * same context, when the node's leader or term changed or after `readRetryTicks`. Whichever
+   * request is answered first serves it: the checker then proves that any of them is safe.
+   */
+  private askReadsAgain(node: SimNode): void {
+    const raw = node.raw;
+    const retryMicros = this.options.readRetryTicks * this.options.tickMicros;
+    if (raw === undefined || node.state !== "up" || retryMicros === 0) return;
+    for (const [requestId, waiting] of this.pending) {
+      const read = waiting.read;
+      if (read === undefined || waiting.node !== node.id || read.epoch !== node.epoch) continue;
+      const changed = raw.raft.lead !== read.lead || raw.raft.term !== read.term;
+      if (!changed && this.now - read.askedAt < retryMicros) continue;
+      Object.assign(read, { askedAt: this.now, lead: raw.raft.lead, term: raw.raft.term });
+      // Without a leader the request is refused at once; it is asked again at a later tick.
+      if (raw.readIndex(requestId, read.lease).kind === "dropped") continue;
+      this.stats.readsAskedAgain++;
+      this.noteLeaseRead(raw, requestId, read.lease);
+    }
   }
 
   private refuse(client: SimClient, requestId: string, lead: NodeId = 0): void {
