@@ -55,8 +55,6 @@ async function leaderNode(): Promise<ProcessNode> {
 describe("a shard leader killed with SIGKILL while clients write", () => {
   it("resumes writes within 3 s, loses no acknowledged write, and the dead node catches up on restart", async () => {
     await eventually("a first write", () => put(cluster.nodes[0]!, "warm", "up"), 20_000);
-    const victim = await leaderNode();
-    const survivors = cluster.nodes.filter((node) => node !== victim);
     const acknowledged = new Map<string, string>();
     /** Start times (ms) of writes that were acknowledged; the first one sent after the kill marks the resumption. */
     const ackedStarts: { startedMs: number; doneMs: number }[] = [];
@@ -85,6 +83,10 @@ describe("a shard leader killed with SIGKILL while clients write", () => {
     };
     const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
     await sleep(1_000);
+    // Asked right before the kill: leadership may have moved meanwhile (the leader balance hands it
+    // to the shard's preferred replica), and killing a follower would prove nothing.
+    const victim = await leaderNode();
+    const survivors = cluster.nodes.filter((node) => node !== victim);
     const beforeKill = acknowledged.size;
     killedAtMs = Date.now();
     cluster.kill(victim);
