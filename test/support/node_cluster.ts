@@ -35,6 +35,17 @@ export class NodeCluster {
 
   /** `size` nodes holding `shards` data shards, each with `replicas` replicas (by default every node). */
   static async start(size: number, shards: number, name: string, replicas = size): Promise<NodeCluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await NodeCluster.startOnce(size, shards, name, replicas);
+      } catch (error) {
+        // Tests run in parallel: a port free a moment ago may be another test's by now. New ports then.
+        if (attempt >= 3 || !String(error).includes("EADDRINUSE")) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(size: number, shards: number, name: string, replicas: number): Promise<NodeCluster> {
     const dir = diskDir(`shardkv-${name}-`);
     const peerPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
     const initialCluster = peerPorts.map((port, i) => `n${i + 1}=127.0.0.1:${port}`).join(",");
@@ -53,7 +64,14 @@ export class NodeCluster {
         stubSweep: { intervalMs: 100 },
       });
     }
-    const nodes = await Promise.all(options.map((o) => ShardkvNode.start(o)));
+    const started = await Promise.allSettled(options.map((o) => ShardkvNode.start(o)));
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed !== undefined) {
+      await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
+      rmSync(dir, { recursive: true, force: true });
+      throw failed.reason;
+    }
+    const nodes = started.map((s) => (s as PromiseFulfilledResult<ShardkvNode>).value);
     const cluster = new NodeCluster(nodes, options, dir);
     // Tests start from a settled cluster: every shard led by its preferred replica, so that no leader
     // transfer (router/leader_balance.ts) fails a test's first writes with "leader changed".

@@ -27,7 +27,23 @@ export interface ProcessCluster {
   stop(): Promise<void>;
 }
 
-export async function startProcessCluster(size: number, shape: { initialShards: number; replicas: number; tickMs?: number }): Promise<ProcessCluster> {
+type Shape = { initialShards: number; replicas: number; tickMs?: number };
+
+/** Attempts at a cluster when a port found free was taken by another test before a node bound it. */
+const PORT_RACE_ATTEMPTS = 3;
+
+export async function startProcessCluster(size: number, shape: Shape): Promise<ProcessCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(size, shape);
+    } catch (error) {
+      // Tests run in parallel: a port free a moment ago may be another test's by now. New ports then.
+      if (attempt >= PORT_RACE_ATTEMPTS || !String(error).includes("EADDRINUSE")) throw error;
+    }
+  }
+}
+
+async function startOnce(size: number, shape: Shape): Promise<ProcessCluster> {
   const dir = diskDir("shardkv-processes-");
   const peerPorts: number[] = [];
   const clientPorts: number[] = [];
