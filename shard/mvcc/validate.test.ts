@@ -36,7 +36,7 @@ describe("validateCommand", () => {
 
   test("a key over keyBytesMax is refused, quoting its size and the limit", () => {
     const key = new Uint8Array(4097).fill(0x61);
-    expect(check({ op: "put", put: { key, value: bytes("b") } })).toThrow(/key is 4097 bytes, over the 4096-byte limit \(keyBytesMax\)/);
+    expect(check({ op: "put", put: { key, value: bytes("b") } })).toThrow(/key is 4097 bytes, over the 4096-byte limit \(keyBytesMax, set by the node.s --max-key-bytes\)/);
   });
 
   test("a value over valueBytesMax is refused, quoting its size and the limit", () => {

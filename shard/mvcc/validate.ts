@@ -52,7 +52,7 @@ function validatePut(put: PutRequest, limits: MvccLimits): void {
   checkKey(put.key, limits, "put");
   if (put.value.length > limits.valueBytesMax) {
     throw invalidArgument(
-      `Cannot put key ${describeKey(put.key)}: value is ${put.value.length} bytes, over the ${limits.valueBytesMax}-byte limit (valueBytesMax)`,
+      `Cannot put key ${describeKey(put.key)}: value is ${put.value.length} bytes, over the ${limits.valueBytesMax}-byte limit (valueBytesMax, set by the node's --max-value-bytes); store larger values in pieces, or raise the limit`,
     );
   }
   if (put.ignoreValue === true && put.value.length !== 0) throw invalidArgument(ETCD_ERRORS.valueProvided);
@@ -152,7 +152,7 @@ function checkKey(key: Uint8Array, limits: MvccLimits, action: string): void {
   if (key.length === 0) throw invalidArgument(ETCD_ERRORS.emptyKey);
   if (key.length > limits.keyBytesMax) {
     throw invalidArgument(
-      `Cannot ${action} key ${describeKey(key)}: key is ${key.length} bytes, over the ${limits.keyBytesMax}-byte limit (keyBytesMax)`,
+      `Cannot ${action} key ${describeKey(key)}: key is ${key.length} bytes, over the ${limits.keyBytesMax}-byte limit (keyBytesMax, set by the node's --max-key-bytes); use a shorter key, or raise the limit`,
     );
   }
 }
