@@ -7,9 +7,9 @@
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createWriteStream, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { diskDir } from "../support/disk_dir.js";
+import { freePort } from "../support/node_cluster.js";
 
 const SHARDS = Number(process.env["BENCH_SHARDS"] ?? 1000);
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 20);
@@ -25,16 +25,6 @@ interface Child {
   readonly name: string;
   readonly process: ChildProcess;
   readonly httpAddress: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime. */

@@ -4,7 +4,6 @@
 
 import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
@@ -12,41 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type kvSpec, loadEtcdApi, type TypedClient } from "../../proto/index.js";
 import type * as t from "../../proto/etcd_types.js";
 import { ShardkvNode, type NodeOptions } from "../../router/node.js";
+import { ask } from "../../router/test_fixtures.js";
 import { diskDir } from "../support/disk_dir.js";
+import { eventually, freePort } from "../support/node_cluster.js";
 
 const run = promisify(execFile);
 const b = (s: string): Buffer => Buffer.from(s);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-function ask<Res>(start: (callback: grpc.requestCallback<Res>) => void): Promise<Res> {
-  return new Promise((resolve, reject) => start((error, value) => (error !== null ? reject(error) : value === undefined ? reject(new Error("no response")) : resolve(value))));
-}
 
 let dir: string;
 const options: NodeOptions[] = [];
 const nodes: (ShardkvNode | undefined)[] = [];
 const clients: TypedClient<typeof kvSpec.methods>[] = [];
-
-async function eventually<T>(what: string, attempt: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${String(error)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 const put = (node: number, key: string, value: string) => ask<t.PutResponse>((cb) => clients[node]!.Put({ key: b(key), value: b(value) }, new grpc.Metadata(), {}, cb));
 const get = (node: number, key: string, serializable = false) =>
