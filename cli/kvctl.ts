@@ -8,6 +8,7 @@
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { benchCommand } from "./kvctl/bench.js";
 import { clusterCommands } from "./kvctl/cluster.js";
 import { DEFAULT_ENDPOINTS } from "./kvctl/command.js";
 import { electCommand } from "./kvctl/elect.js";
@@ -32,7 +33,7 @@ const base = yargs(hideBin(process.argv))
   .option("dial-timeout", { type: "string", default: process.env["SHARDKV_DIAL_TIMEOUT"] ?? "2s", global: true, describe: "how long to wait for one endpoint to connect before trying the next" })
   .option("command-timeout", { type: "string", default: process.env["SHARDKV_COMMAND_TIMEOUT"] ?? "5s", global: true, describe: "the deadline of each request (lock and elect wait as long as needed)" });
 
-const parser = [keyCommands, watchCommand, txnCommand, leaseCommands, lockCommand, electCommand, clusterCommands]
+const parser = [keyCommands, watchCommand, txnCommand, leaseCommands, lockCommand, electCommand, clusterCommands, benchCommand]
   .reduce((y, register) => register(y), base)
   .completion("completion", "Print a shell completion script: kvctl completion >> ~/.bashrc")
   .demandCommand(1, "Name a command: kvctl --help lists them")
@@ -43,6 +44,7 @@ const parser = [keyCommands, watchCommand, txnCommand, leaseCommands, lockComman
   .example("$0 watch greeting", "print every change until Ctrl-C")
   .example("$0 lock deploy -- ./deploy.sh", "run a command while holding a cluster-wide lock")
   .example("SHARDKV_ENDPOINTS=10.0.0.1:2379 $0 shard list", "the shards of another cluster")
+  .example("$0 bench --op get --duration 10s", "linearizable-read throughput and latency for 10 s")
   .epilogue(EXIT_CODES_HELP)
   .help()
   .alias("help", "h")
