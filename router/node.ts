@@ -85,18 +85,7 @@ export class ShardkvNode {
     const limits = resolveClientLimits(options.limits);
     mkdirSync(options.dataDir, { recursive: true });
     const db = await openNodeDb(join(options.dataDir, "db"));
-    let config = await loadClusterConfig(db);
-    if (config === undefined) {
-      config = bootstrapConfig(options.initialCluster, options.initialShards, options.replicas);
-      await saveClusterConfig(db, config);
-      log(`bootstrapped cluster ${config.clusterId} with ${config.members.length} members and ${config.shards.length} shards`);
-    } else {
-      log(`found cluster ${config.clusterId} in ${options.dataDir}; the bootstrap flags are ignored`);
-    }
-    const member = config.members.find((m) => m.name === options.name);
-    if (member === undefined) {
-      throw new ClusterConfigError(`this node's --name "${options.name}" is not a member of the cluster (${config.members.map((m) => m.name).join(", ")})`);
-    }
+    const { config, member } = await clusterOf(db, options, log);
     const wal = await Wal.open({ dir: join(options.dataDir, "wal"), log });
     const peers = new Map(config.members.filter((m) => m.id !== member.id).map((m) => [m.id, m.peerAddress] as const));
     // The Forward service runs on this node's replicas, which exist only once the store opened.
@@ -143,56 +132,23 @@ export class ShardkvNode {
     });
     const forwardClient = new ForwardClient(peers);
     const access = new RoutedShardAccess(local, forwardClient, member.id, config.metaReplicas);
-    const api = loadEtcdApi();
     const server = new grpc.Server({ "grpc.max_receive_message_length": limits.requestBytesMax });
-    const connections = new ConnectionLimiter(limits.requestsPerConnectionMax);
-    const serve = (definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void =>
-      server.addService(definition, limitUnaryCalls(definition, handlers, connections));
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(options.listenClient, grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
     });
     const clientAddress = `${options.listenClient.slice(0, options.listenClient.lastIndexOf(":"))}:${port}`;
     // Other members' client addresses are not in --initial-cluster: the meta group brings them.
     const members: MemberInfo[] = config.members.map((m) => memberInfo(m, m.id === member.id ? clientAddress : ""));
-    const savedConfig = config;
-    metaSync = new MetaSync({
-      access,
-      holdsMeta: store.hasReplica(META_SHARD),
-      self: { id: member.id, name: member.name, memberId: member.memberId, peerAddress: member.peerAddress, clientAddress },
-      initialMap: local.map(),
-      onMap: (map) => {
-        local?.updateMap(map);
-        log(`shard map epoch ${map.epoch} from the meta group`);
-        // A restart starts from the newest map seen, not the bootstrap one.
-        saveClusterConfig(db, { ...savedConfig, shardMapEpoch: map.epoch, shards: map.shards }).catch((error: unknown) => log(`saving shard map epoch ${map.epoch} failed: ${String(error)}`));
-      },
-      onMembers: (records) => updateMembers(members, records),
-      log,
-    });
+    metaSync = linkMeta({ access, local, store, db, config, member, clientAddress, members, log });
     access.catchUpMap = () => metaSync?.refresh() ?? Promise.resolve();
-    serve(api.KV.definition, new KvService(access).handlers());
-    serve(api.Lease.definition, new LeaseService(access).handlers());
-    serve(api.Maintenance.definition, new MaintenanceService(access, members).handlers());
-    serve(api.Cluster.definition, new ClusterService(access, members).handlers());
-    // Our own API beside etcd's (proto/shardkv/v1).
-    const own = loadShardkvApi();
-    serve(own.KV.definition, new ShardkvKvService(access).handlers());
-    serve(own.Admin.definition, new ShardkvAdminService(access, member.id).handlers());
-    // Services whose calls never end on their own: stop() ends them before waiting for calls to finish.
-    const watch = new WatchService(access);
-    const lock = new LockService(access, watch.budget);
-    const election = new ElectionService(access, watch.budget);
-    serve(api.Watch.definition, watch.handlers());
-    serve(api.Lock.definition, lock.handlers());
-    serve(api.Election.definition, election.handlers());
-    const longCalls = [watch, lock, election];
+    const longCalls = serveClientApi(server, new ConnectionLimiter(limits.requestsPerConnectionMax), access, members, member);
     node = new ShardkvNode(member, config, db, wal, store, transport, forwardClient, server, clientAddress, peerAddress, log);
     node.longCalls.push(...longCalls, metaSync);
     node.metaLink = metaSync;
     const balancer = new LeaderBalancer(
       store,
       member.id,
-      () => [...access.map().shards, { id: META_SHARD, replicas: savedConfig.metaReplicas }],
+      () => [...access.map().shards, { id: META_SHARD, replicas: config.metaReplicas }],
       (peer) => transport.silentMs(peer),
       options.leaderBalance,
     );
@@ -277,5 +233,82 @@ async function shutDownGracefully(server: grpc.Server, graceMs: number): Promise
       clearTimeout(timer);
       resolve();
     });
+  });
+}
+
+/** The cluster this node belongs to: found in its LevelDB, or bootstrapped from the flags. */
+async function clusterOf(db: LevelDb, options: NodeOptions, log: (line: string) => void): Promise<{ config: ClusterConfig; member: Member }> {
+  let config = await loadClusterConfig(db);
+  if (config === undefined) {
+    config = bootstrapConfig(options.initialCluster, options.initialShards, options.replicas);
+    await saveClusterConfig(db, config);
+    log(`bootstrapped cluster ${config.clusterId} with ${config.members.length} members and ${config.shards.length} shards`);
+  } else {
+    log(`found cluster ${config.clusterId} in ${options.dataDir}; the bootstrap flags are ignored`);
+  }
+  const member = config.members.find((m) => m.name === options.name);
+  if (member === undefined) {
+    throw new ClusterConfigError(`this node's --name "${options.name}" is not a member of the cluster (${config.members.map((m) => m.name).join(", ")})`);
+  }
+  return { config, member };
+}
+
+/**
+ * etcd's services and our own on the client server, each unary call bounded per connection.
+ * Returns the services whose calls never end on their own (watch streams, waiting locks and
+ * campaigns): stop() ends them before it waits for calls to finish.
+ */
+function serveClientApi(server: grpc.Server, connections: ConnectionLimiter, access: RoutedShardAccess, members: readonly MemberInfo[], member: Member): { close(): void }[] {
+  const serve = (definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void =>
+    server.addService(definition, limitUnaryCalls(definition, handlers, connections));
+  const api = loadEtcdApi();
+  serve(api.KV.definition, new KvService(access).handlers());
+  serve(api.Lease.definition, new LeaseService(access).handlers());
+  serve(api.Maintenance.definition, new MaintenanceService(access, members).handlers());
+  serve(api.Cluster.definition, new ClusterService(access, members).handlers());
+  // Our own API beside etcd's (proto/shardkv/v1).
+  const own = loadShardkvApi();
+  serve(own.KV.definition, new ShardkvKvService(access).handlers());
+  serve(own.Admin.definition, new ShardkvAdminService(access, member.id).handlers());
+  const watch = new WatchService(access);
+  const lock = new LockService(access, watch.budget);
+  const election = new ElectionService(access, watch.budget);
+  serve(api.Watch.definition, watch.handlers());
+  serve(api.Lock.definition, lock.handlers());
+  serve(api.Election.definition, election.handlers());
+  return [watch, lock, election];
+}
+
+/**
+ * The node's link to the meta group: it publishes this member (with the client address it bound),
+ * routes by each newer map it reads there and saves it (a restart starts from the newest map seen,
+ * not the bootstrap one), and fills in the members' client URLs.
+ */
+function linkMeta(parts: {
+  access: RoutedShardAccess;
+  local: LocalShardAccess;
+  store: Store;
+  db: LevelDb;
+  config: ClusterConfig;
+  member: Member;
+  clientAddress: string;
+  members: MemberInfo[];
+  log: (line: string) => void;
+}): MetaSync {
+  const { access, local, store, db, config, member, clientAddress, members, log } = parts;
+  return new MetaSync({
+    access,
+    holdsMeta: store.hasReplica(META_SHARD),
+    self: { id: member.id, name: member.name, memberId: member.memberId, peerAddress: member.peerAddress, clientAddress },
+    initialMap: local.map(),
+    onMap: (map) => {
+      local.updateMap(map);
+      log(`shard map epoch ${map.epoch} from the meta group`);
+      saveClusterConfig(db, { ...config, shardMapEpoch: map.epoch, shards: map.shards }).catch((error: unknown) =>
+        log(`saving shard map epoch ${map.epoch} failed: ${String(error)}`),
+      );
+    },
+    onMembers: (records) => updateMembers(members, records),
+    log,
   });
 }
