@@ -58,7 +58,7 @@ describe("proposals forwarded to a leader that then changed", () => {
     waiters.forwarded(1n);
     waiters.leaderChanged(3);
     waiters.applied([applied(10, 1n)]);
-    waiters.settle(3, leaderChanged);
+    waiters.settle(3, () => leaderChanged);
     await expect(answer).resolves.toMatchObject({ index: 10, requestId: 1n });
   });
 
@@ -69,10 +69,10 @@ describe("proposals forwarded to a leader that then changed", () => {
     waiters.leaderChanged(3);
     // Entries of the old term still apply: the proposal may be among the next ones.
     waiters.applied([applied(9, 0n)]);
-    waiters.settle(2, leaderChanged);
+    waiters.settle(2, () => leaderChanged);
     expect(waiters.isWaiting(1n)).toBe(true);
     waiters.applied([applied(10, 0n)]);
-    waiters.settle(3, leaderChanged);
+    waiters.settle(3, () => leaderChanged);
     await expect(lost).rejects.toThrow("etcdserver: leader changed");
     expect(waiters.proposalCount).toBe(0);
   });
@@ -84,14 +84,14 @@ describe("proposals forwarded to a leader that then changed", () => {
     waiters.leaderChanged(3);
     const fresh = waiters.addProposal(2n, FAR_MS);
     waiters.forwarded(2n);
-    waiters.settle(3, leaderChanged);
+    waiters.settle(3, () => leaderChanged);
     await expect(old).rejects.toThrow("etcdserver: leader changed");
     expect(waiters.isWaiting(2n)).toBe(true);
     // A later change takes it along, with the older doubtful ones, to the later term.
     waiters.leaderChanged(4);
-    waiters.settle(3, leaderChanged);
+    waiters.settle(3, () => leaderChanged);
     expect(waiters.isWaiting(2n)).toBe(true);
-    waiters.settle(4, leaderChanged);
+    waiters.settle(4, () => leaderChanged);
     await expect(fresh).rejects.toThrow("etcdserver: leader changed");
   });
 });

@@ -98,11 +98,12 @@ export class Waiters {
    * waiting was lost on the way (a forward to a dead leader): it fails now rather than at its
    * deadline, its outcome unknown.
    */
-  settle(appliedTerm: number, error: Error): void {
+  settle(appliedTerm: number, error: () => Error): void {
     const doubtful = this.doubtful;
     if (doubtful === undefined || appliedTerm < doubtful.settledAtTerm) return;
     this.doubtful = undefined;
-    for (const id of doubtful.ids) this.failProposal(id, error);
+    const failure = error();
+    for (const id of doubtful.ids) this.failProposal(id, failure);
   }
 
   failProposal(requestId: bigint, error: Error): void {
