@@ -55,6 +55,9 @@ describe("kvctl", () => {
     expect(down.code).toBe(3);
     expect(down.stderr).toContain("no endpoint answered");
     expect(down.stderr).toMatch(/hint: check that the nodes are running/);
+    // A flag given twice keeps its last value, as etcdctl's do, rather than failing as an array.
+    const twice = await kvctl(["put", "twice", "v", "--ttl", "soon", "--ttl", "30s"]);
+    expect(twice.code).toBe(0);
   });
 
   test("reads and writes fail over past a first endpoint that is down", async () => {

@@ -38,6 +38,8 @@ const parser = [keyCommands, watchCommand, txnCommand, leaseCommands, lockComman
   .completion("completion", "Print a shell completion script: kvctl completion >> ~/.bashrc")
   .demandCommand(1, "Name a command: kvctl --help lists them")
   .recommendCommands()
+  // A flag given twice keeps its last value, as etcdctl's do; repeatable flags say array: true.
+  .parserConfiguration({ "duplicate-arguments-array": false })
   .strict()
   .example("$0 put greeting hello", "write a key")
   .example("$0 get greeting", "read it back (exit 1 when missing)")
