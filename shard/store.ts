@@ -7,10 +7,13 @@
 import { randomBytes } from "node:crypto";
 import { assert, bootstrapEntries, type Message, type MsgSnap, type NodeId, type Ready } from "../raft/index.js";
 import { ApplyListeners } from "./apply_listeners.js";
+import { checkpointDue, type CompactionSettings, takeCheckpoint } from "./checkpoint.js";
+
+export type { CompactionSettings } from "./checkpoint.js";
 import { type ApplyResult, type CommandBody, encodeCommand, MVCC_DEFAULTS, type MvccLimits, ShardState, validateCommand } from "./mvcc/index.js";
 import { GroupTicker, QUIESCE_DEFAULTS, type QuiesceSettings } from "./group_ticker.js";
 import { WalLogStorage } from "./raft_log.js";
-import { CHECKPOINT_KEY, type LevelDb, replicaPrefix, SYNCED_WRITE } from "./keyspace.js";
+import { type LevelDb, replicaPrefix } from "./keyspace.js";
 import { type HousekeepingSettings, type RaftTuning, Replica, type ReplicaHost } from "./replica.js";
 import { commitStaged, currentGeneration, dropOtherGenerations, SnapshotSink, type StagedSnapshot } from "./snapshot/snapshot_sink.js";
 import { SnapshotSource } from "./snapshot/snapshot_source.js";
@@ -23,16 +26,6 @@ export interface Transport {
   send(group: GroupId, messages: readonly Message[]): void;
   /** Milliseconds since anything came from `node` (node liveness); without it, groups never go quiet. */
   silentMs?(node: NodeId): number;
-}
-
-export interface CompactionSettings {
-  /** Applied entries, or bytes of them, after which the store checkpoints and compacts the log. */
-  readonly entriesPerCheckpoint: number;
-  readonly bytesPerCheckpoint: number;
-  /** Entries kept behind the checkpoint, so a follower a little behind catches up without a snapshot. */
-  readonly entriesRetained: number;
-  /** With more segments than this, retained entries are given up so idle groups stop pinning old segments. */
-  readonly segmentsBeforeFullCompaction: number;
 }
 
 export interface StoreOptions {
@@ -499,10 +492,7 @@ export class Store implements ReplicaHost {
 
   private maybeCheckpoint(): void {
     if (this.checkpointing) return;
-    const due = [...this.replicas.values()].some(
-      (r) => r.entriesSinceCheckpoint >= this.compaction.entriesPerCheckpoint || r.bytesSinceCheckpoint >= this.compaction.bytesPerCheckpoint,
-    );
-    if (!due) return;
+    if (!checkpointDue(this.replicas.values(), this.compaction)) return;
     this.checkpointing = true;
     this.checkpoint()
       .catch((error: unknown) => this.fail(error))
@@ -511,29 +501,9 @@ export class Store implements ReplicaHost {
       });
   }
 
-  /**
-   * Makes every replica's applied state durable with one synced LevelDB write (LevelDB's log is one
-   * sequence, so the sync covers every earlier write), and only then lets the WAL forget what lies
-   * behind it. Never the other way round: the WAL is the only other copy.
-   */
+  /** Makes every replica's applied state durable, then lets the WAL forget what lies behind it (checkpoint.ts). */
   async checkpoint(): Promise<void> {
-    const points = [...this.replicas.values()].filter((r) => !r.installing).map((r) => ({ replica: r, index: r.state.applied.index }));
-    // The synced write covers only what LevelDB was given before it, and apply hands batches over late.
-    for (const { replica } of points) await replica.state.flushed();
-    const stamp = Buffer.alloc(8);
-    stamp.writeDoubleBE(this.clock(), 0);
-    await this.options.db.put(CHECKPOINT_KEY, stamp, SYNCED_WRITE);
-    const { wal } = this.options;
-    const full = wal.segmentPaths().length > this.compaction.segmentsBeforeFullCompaction;
-    for (const { replica, index } of points) {
-      replica.entriesSinceCheckpoint = 0;
-      replica.bytesSinceCheckpoint = 0;
-      if (replica.installing) continue;
-      const log = wal.group(replica.group);
-      const to = Math.min(full ? index : index - this.compaction.entriesRetained, log?.last ?? 0);
-      if (log === undefined || to < log.first) continue;
-      wal.compact(replica.group, to, replica.raw.confStateAt(to));
-    }
+    await takeCheckpoint([...this.replicas.values()], this.options.db, this.options.wal, this.compaction, this.clock());
   }
 
   // ---- Life and death ----------------------------------------------------------------------------
