@@ -28,6 +28,9 @@ export type ForwardOp = keyof ForwardOps;
  */
 export const LEADER_OPS: ReadonlySet<ForwardOp> = new Set<ForwardOp>(["leaseTimeToLive", "leaseRevoke", "leaseKeepAlive"]);
 
+/** Operations that change nothing: safe to run again after a failure whose outcome is unknown. */
+export const IDEMPOTENT_OPS: ReadonlySet<ForwardOp> = new Set<ForwardOp>(["range", "leases", "leaseTimeToLive", "leaseKeepAlive", "shardHash", "shardEvents", "leaseKeys", "currentRevision"]);
+
 const OPS: ReadonlySet<string> = new Set<ForwardOp>(["propose", "range", "leases", "leaseTimeToLive", "leaseRevoke", "leaseKeepAlive", "shardHash", "shardEvents", "leaseKeys", "currentRevision"]);
 
 export function isForwardOp(name: string): name is ForwardOp {

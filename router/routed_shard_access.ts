@@ -15,7 +15,7 @@ import type { ApplyResult, CommandBody, RangeRequest } from "../shard/mvcc/index
 import { RouterError } from "./errors.js";
 import { ForwardFailure, type ForwardClient } from "./forward_client.js";
 import { decodeForward, encodeForward } from "./forward_codec.js";
-import { type ForwardOp, type ForwardOps, LEADER_OPS, runForwardOp } from "./forward_ops.js";
+import { type ForwardOp, type ForwardOps, IDEMPOTENT_OPS, LEADER_OPS, runForwardOp } from "./forward_ops.js";
 import type {
   BoundedRange,
   LeaseEntry,
@@ -44,9 +44,6 @@ export interface RoutingSettings {
 }
 
 export const ROUTING_DEFAULTS: RoutingSettings = { requestTimeoutMs: 7_000, retryBackoffMs: 10, retryBackoffMaxMs: 200, remotePollMs: 50 };
-
-/** Operations that change nothing: safe to run again after a failure whose outcome is unknown. */
-const IDEMPOTENT_OPS: ReadonlySet<ForwardOp> = new Set<ForwardOp>(["range", "leases", "leaseTimeToLive", "leaseKeepAlive", "shardHash", "shardEvents", "leaseKeys", "currentRevision"]);
 
 const NO_STATUS: ShardRaftStatus = { leader: 0, term: 0, committedIndex: 0, appliedIndex: 0 };
 

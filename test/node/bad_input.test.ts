@@ -8,7 +8,7 @@ import { type kvSpec, loadEtcdApi, type TypedClient } from "../../proto/index.js
 import type * as t from "../../proto/etcd_types.js";
 import { ask } from "../../router/test_fixtures.js";
 import { ETCD_ERRORS } from "../../shard/mvcc/index.js";
-import { eventually, NodeCluster } from "../support/node_cluster.js";
+import { NodeCluster } from "../support/node_cluster.js";
 
 let cluster: NodeCluster;
 let kv: TypedClient<typeof kvSpec.methods>;
@@ -21,11 +21,6 @@ const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (er
 beforeAll(async () => {
   cluster = await NodeCluster.start(1, 2, "bad-input");
   kv = new (loadEtcdApi().KV.Client)(cluster.nodes[0]!.clientAddress, grpc.credentials.createInsecure(), { "grpc.max_send_message_length": 8 * MiB });
-  for (const shard of cluster.map().shards) {
-    await eventually(`shard ${shard.id} has a leader`, async () => {
-      if (cluster.leaderOf(shard.id) === undefined) throw new Error("not yet");
-    });
-  }
 }, 30_000);
 
 afterAll(async () => {

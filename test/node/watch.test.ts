@@ -26,16 +26,6 @@ async function watch(args: readonly string[], feeds = 1): Promise<EtcdctlProcess
 
 beforeAll(async () => {
   cluster = await NodeCluster.start(3, 4, "watch");
-  // Every shard has elected a leader once a write to each of them goes through.
-  const keys = ["warmup/a", "warmup/b", "warmup/c", "warmup/d", "warmup/e", "warmup/f"];
-  await until("every shard takes writes", async () => {
-    try {
-      for (const key of keys) await write("put", key, "x");
-      return true;
-    } catch {
-      return false;
-    }
-  }, 20_000);
 }, 30_000);
 
 afterAll(async () => {
