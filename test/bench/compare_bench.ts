@@ -1,0 +1,195 @@
+// `npm run bench:compare`: shardkv against a real etcd on this machine, in the same run. It starts a
+// 3-member etcd (Debian's etcd-server; nothing is installed here) and a 3-node shardkv, each with fresh
+// data dirs on the same disk, and runs the same `kvctl bench` load (etcd's KV API) against both,
+// alternating cell by cell, over put, linearizable get, serializable get and mixed, with 1, 64 and 256
+// clients. It prints one table (throughput, p50/p99, ratio), writes it as Markdown to
+// test/bench/results/ with the date and machine, and puts it in the README between its markers.
+//
+//   npm run bench:compare -- --duration 10 --keys 10000 --clients 1,64,256 --ops put,get,sget,mixed
+//
+// The servers and kvctl run from dist/ (the script builds first): published figures come from the
+// code as it ships, not through a TypeScript loader.
+
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { diskDir } from "../support/disk_dir.js";
+import { etcdBinary, etcdVersion, type ServerCluster, startEtcd, startShardkv } from "./bench_processes.js";
+import { type BenchFigures, type Cell, type CellFigures, type Machine, markdownReport, markdownTable, ratio, type Settings, targetVerdicts, withLatestTable } from "./compare_table.js";
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: "string", default: "10" },
+    keys: { type: "string", default: "10000" },
+    clients: { type: "string", default: "1,64,256" },
+    ops: { type: "string", default: "put,get,sget,mixed" },
+    "value-size": { type: "string", default: "256" },
+    conns: { type: "string", default: "8" },
+    shards: { type: "string", default: "8" },
+    "no-readme": { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+  },
+});
+
+const HERE = import.meta.dirname;
+/** The project's root: the first folder up from here with a package.json (this file may run from dist/). */
+function projectRoot(): string {
+  for (let dir = HERE; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${HERE}`);
+  }
+}
+const ROOT = projectRoot();
+const DIST_CLI = join(ROOT, "dist", "cli");
+const STARTUP_TIMEOUT_MS = 60_000;
+const WARM_UP_S = 3;
+
+function positive(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} ${text}: expected a positive whole number`);
+  return value;
+}
+
+/** One `kvctl bench` run against `cluster`, its JSON report read from stdout. */
+async function kvctlBench(cluster: ServerCluster, op: string, clients: number, durationS: number, settings: Settings, prefill: boolean): Promise<CellFigures> {
+  const args = [
+    join(DIST_CLI, "kvctl.js"),
+    "bench",
+    "--endpoints", cluster.endpoints.join(","),
+    "--op", op,
+    "--clients", String(clients),
+    "--conns", String(Math.min(clients, settings.conns)),
+    "--keys", String(settings.keys),
+    "--value-size", String(settings.valueSize),
+    "--duration", `${durationS}s`,
+    "--command-timeout", "10s",
+    "-o", "json",
+    ...(prefill ? [] : ["--no-prefill"]),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const cpuBefore = cluster.cpuSeconds();
+  const code = await new Promise<number | null>((done) => child.once("exit", (c) => done(c)));
+  const cpuMs = (cluster.cpuSeconds() - cpuBefore) * 1000;
+  if (code !== 0) throw new Error(`kvctl bench --op ${op} --clients ${clients} against ${cluster.system} exited ${code}:\n${stderr}${stdout}`);
+  const figures = JSON.parse(stdout.slice(stdout.indexOf("{"))) as BenchFigures;
+  return { ...figures, cpu_ms_per_op: cpuMs / Math.max(1, figures.ops + figures.errors) };
+}
+
+function machine(etcd: string): Machine {
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    if (execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT, encoding: "utf8" }).trim() !== "") commit += " with local changes";
+  } catch {
+    // not a git checkout: the figures still stand, without a commit to name
+  }
+  return {
+    date: new Date().toISOString().slice(0, 10),
+    cpu: cpus()[0]?.model.trim() ?? "unknown CPU",
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    etcd,
+    commit,
+  };
+}
+
+const line = (figures: CellFigures): string =>
+  `${Math.round(figures.ops_per_s)} ops/s, p50 ${figures.p50_ms} ms, p99 ${figures.p99_ms} ms, ${figures.cpu_ms_per_op.toFixed(2)} CPU ms/op${figures.errors > 0 ? `, ${figures.errors} errors` : ""}`;
+
+async function main(): Promise<number> {
+  const binary = etcdBinary();
+  if (binary === undefined) {
+    console.error("bench:compare needs etcd: install Debian's etcd-server (apt-get install etcd-server), or set ETCD_BIN to an etcd binary.");
+    return 2;
+  }
+  if (!existsSync(join(DIST_CLI, "kvctl.js"))) {
+    console.error("bench:compare runs the built servers: run `npm run build` first (npm run bench:compare does).");
+    return 2;
+  }
+  const settings: Settings = {
+    durationS: positive("duration", flags.duration),
+    keys: positive("keys", flags.keys),
+    valueSize: positive("value-size", flags["value-size"]),
+    conns: positive("conns", flags.conns),
+    shards: positive("shards", flags.shards),
+  };
+  const clientCounts = flags.clients.split(",").map((c) => positive("clients", c));
+  const ops = flags.ops.split(",");
+  const host = machine(etcdVersion(binary));
+  const dir = diskDir("shardkv-bench-compare-");
+  console.log(`bench:compare: etcd ${host.etcd} vs shardkv ${host.commit}, ${host.cores} cores, data in ${dir}`);
+
+  const etcd = await startEtcd(join(dir, "etcd"), binary, 3);
+  const shardkv = await startShardkv(join(dir, "shardkv"), {
+    nodes: 3,
+    shards: settings.shards,
+    replicas: 3,
+    tickMs: 100,
+    cli: join(DIST_CLI, "shardkv.js"),
+    nodeArgs: [],
+  });
+  const systems = [etcd, shardkv] as const;
+  let failed = true;
+  try {
+    await Promise.all(systems.map((s) => s.healthy(STARTUP_TIMEOUT_MS)));
+    for (const system of systems) {
+      // Warm-up, not reported: JIT, connections, LevelDB's first files, shardkv's leader balance.
+      await kvctlBench(system, "put", 64, WARM_UP_S, settings, false);
+    }
+    const prefilled = new Set<ServerCluster>();
+    const cells: Cell[] = [];
+    let turn = 0;
+    for (const op of ops) {
+      for (const clients of clientCounts) {
+        // Alternate who goes first, so neither always runs on a machine the other just warmed or tired.
+        const order = turn++ % 2 === 0 ? systems : ([shardkv, etcd] as const);
+        const figures = new Map<ServerCluster, CellFigures>();
+        for (const system of order) {
+          if (op !== "put" && !prefilled.has(system)) {
+            // Its own run, not reported, so that no cell's time or CPU holds the prefill's writes.
+            await kvctlBench(system, "sget", 1, 1, settings, true);
+            prefilled.add(system);
+          }
+          const result = await kvctlBench(system, op, clients, settings.durationS, settings, false);
+          console.log(`  ${op} × ${clients} ${system.system}: ${line(result)}`);
+          figures.set(system, result);
+        }
+        const cell: Cell = { op, clients, etcd: figures.get(etcd)!, shardkv: figures.get(shardkv)! };
+        console.log(`  ${op} × ${clients}: shardkv / etcd = ${ratio(cell).toFixed(2)}`);
+        cells.push(cell);
+      }
+    }
+    const report = markdownReport(cells, host, settings);
+    console.log(`\n${markdownTable(cells)}\n\n${targetVerdicts(cells).join("\n")}`);
+    const results = join(ROOT, "test", "bench", "results");
+    mkdirSync(results, { recursive: true });
+    const file = join(results, `${host.date}-compare.md`);
+    writeFileSync(file, report);
+    console.log(`\nwrote ${file}`);
+    if (!flags["no-readme"]) {
+      const readmePath = resolve(ROOT, "README.md");
+      const readme = readFileSync(readmePath, "utf8");
+      const updated = withLatestTable(readme, report);
+      if (updated !== readme) {
+        writeFileSync(readmePath, updated);
+        console.log("updated the table in README.md");
+      }
+    }
+    console.log(JSON.stringify({ cells: cells.map((c) => ({ op: c.op, clients: c.clients, etcd_ops_per_s: c.etcd.ops_per_s, shardkv_ops_per_s: c.shardkv.ops_per_s, ratio: Number(ratio(c).toFixed(3)) })) }));
+    failed = false;
+  } finally {
+    await Promise.all(systems.map((s) => s.stop()));
+    if (failed || flags.keep) console.log(`kept ${dir} (logs of every member)`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { type Cell, type CellFigures, markdownTable, ratio, README_END, README_START, targetVerdicts, withLatestTable } from "./compare_table.js";
+
+const figures = (ops_per_s: number, p50_ms: number, p99_ms: number, errors = 0): CellFigures => ({ ops: ops_per_s * 10, errors, ops_per_s, p50_ms, p99_ms, cpu_ms_per_op: 0.5 });
+const cell = (op: string, clients: number, etcd: CellFigures, shardkv: CellFigures): Cell => ({ op, clients, etcd, shardkv });
+
+describe("the bench:compare table", () => {
+  it("divides shardkv's throughput by etcd's, and says so when etcd did nothing", () => {
+    expect(ratio(cell("put", 64, figures(1000, 1, 2), figures(1500, 1, 2)))).toBe(1.5);
+    expect(ratio(cell("put", 64, figures(0, 0, 0), figures(10, 1, 2)))).toBe(Infinity);
+    expect(markdownTable([cell("put", 64, figures(0, 0, 0), figures(10, 1, 2))])).toContain("| ∞ |");
+  });
+
+  it("has a row per cell with both systems' figures, and errors next to the throughput they cost", () => {
+    const table = markdownTable([cell("get", 1, figures(2000, 0.4, 0.9), figures(2500, 0.3, 0.8, 7))]);
+    const row = table.split("\n")[2]!;
+    expect(row).toBe("| get (linearizable) | 1 | 2,000 | 0.40 / 0.90 | 0.50 | 2,500 (7 errors) | 0.30 / 0.80 | 0.50 | 1.25 |");
+  });
+
+  it("judges the targets only on the loaded cells, and the single client's linearizable read on its own", () => {
+    const cells = [
+      cell("put", 1, figures(500, 2, 5), figures(100, 9, 30)), // one client: no throughput target
+      cell("put", 64, figures(1000, 10, 50), figures(1200, 9, 60)), // faster, but a worse p99
+      cell("sget", 256, figures(3000, 50, 90), figures(2000, 60, 80)), // slower, better p99
+      cell("get", 1, figures(900, 0.5, 1.2), figures(1000, 0.4, 0.7)),
+    ];
+    const verdicts = targetVerdicts(cells);
+    expect(verdicts[0]).toBe("not met: throughput below etcd's in 1 of 2 cells of 64+ clients (sget×256)");
+    expect(verdicts[1]).toBe("not met: p99 worse than etcd's in 1 of 2 cells of 64+ clients (put×64)");
+    expect(verdicts[2]).toBe("met: one client's linearizable-read p99 is 0.700 ms (target < 1 ms)");
+    const fast = targetVerdicts([cell("mixed", 64, figures(1000, 10, 50), figures(1100, 9, 40))]);
+    expect(fast).toEqual(["met: throughput ≥ etcd's in all 1 cells of 64+ clients", "met: p99 no worse than etcd's in all 1 cells of 64+ clients"]);
+  });
+
+  it("replaces what lies between the README's markers and nothing else", () => {
+    const readme = `# title\n\n${README_START}\nold table\n${README_END}\n\nafter\n`;
+    const updated = withLatestTable(readme, "new table\n");
+    expect(updated).toBe(`# title\n\n${README_START}\nnew table\n${README_END}\n\nafter\n`);
+    expect(withLatestTable(updated, "newer\n")).toBe(`# title\n\n${README_START}\nnewer\n${README_END}\n\nafter\n`);
+    expect(withLatestTable("no markers here\n", "table")).toBe("no markers here\n");
+  });
+});
