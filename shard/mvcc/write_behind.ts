@@ -1,5 +1,5 @@
 // LevelDB writes that trail apply. Apply hands its batch over and returns at once; LevelDB writes on
-// its own thread. Batches handed over while a write is in flight are merged into one pending batch,
+// its own thread, merged with other shards' writes (db_writer.ts). Batches handed over while a write is in flight are merged into one pending batch,
 // written as soon as the write in flight lands: apply never waits for LevelDB (unless pending writes
 // pass a bound), and LevelDB gets fewer, larger batches. Every point read and every later apply reads
 // through `view`: the pending writes, then those in flight, then the database, so nothing reads
@@ -7,6 +7,7 @@
 // order batches issued concurrently). Entries are durable in the Raft log before they are applied,
 // so a crash that loses these writes only replays them.
 
+import { type DbWriter, writerFor } from "./db_writer.js";
 import { DbSource, type MvccDb, Overlay } from "./store.js";
 
 /** Pending bytes past which apply waits for LevelDB to catch up: the memory this layer may hold. */
@@ -17,7 +18,8 @@ export class WriteBehind {
   readonly #inFlight: Overlay;
   /** The newest layer: writes not yet handed to LevelDB, over those in flight, over the database. */
   readonly view: Overlay;
-  readonly #db: MvccDb;
+  /** Shared by every shard of the database: their writes merge (db_writer.ts). */
+  readonly #writer: DbWriter;
   /** Settles (never rejects) when the write in flight lands or fails; undefined when none is. */
   #writing: Promise<void> | undefined;
   /** Batches handed over, and how many of them LevelDB holds. */
@@ -26,7 +28,7 @@ export class WriteBehind {
   #failure: Error | undefined;
 
   constructor(db: MvccDb) {
-    this.#db = db;
+    this.#writer = writerFor(db);
     this.#inFlight = new Overlay(new DbSource(db));
     this.view = new Overlay(this.#inFlight);
   }
@@ -50,9 +52,8 @@ export class WriteBehind {
   #start(): void {
     const upTo = this.#handed;
     this.#inFlight.adopt(this.view);
-    const chained = this.#db.batch();
-    this.#inFlight.addTo(chained);
-    this.#writing = chained.write().then(
+    // The writer fills the batch later; #inFlight stays as it is until this write lands.
+    this.#writing = this.#writer.write((batch) => this.#inFlight.addTo(batch)).then(
       () => {
         this.#inFlight.clear();
         this.#landed = upTo;
