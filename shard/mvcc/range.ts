@@ -37,6 +37,19 @@ export async function rangeRead(source: KvSource, layout: KeyLayout, req: RangeR
   return shape(kvs, kvs.length, req);
 }
 
+/**
+ * One key at the current revision, read synchronously: what a Get is. `source` must be at `view`'s
+ * revision for the whole call, which a synchronous read of the apply overlay is (no LevelDB snapshot
+ * to take, no wait for writes in flight). Undefined when `req` is not that case: rangeRead answers it.
+ */
+export function pointRead(source: KvSource, layout: KeyLayout, req: RangeRequest, view: ReadView): RangeResponse | undefined {
+  if (!isSingleKey(req.rangeEnd) || req.key.length === 0) return undefined;
+  const asked = req.revision ?? 0;
+  if (asked > 0 && asked !== view.revision) return undefined;
+  const kv = visibleKv(readRecord(source, layout, req.key), view.nowMs);
+  return kv === undefined ? shape([], 0, req) : shape([kv], 1, req);
+}
+
 /** Every visible kv in the key's range at the current revision, in key order. */
 export async function* visibleKvsIn(
   source: KvSource,

@@ -17,7 +17,7 @@ import type { LeaseChange } from "./scope.js";
 import { DbSource, type MvccDb, type Overlay } from "./store.js";
 import { WriteBehind } from "./write_behind.js";
 import { readRecord, visibleKv } from "./key_store.js";
-import { rangeRead } from "./range.js";
+import { pointRead, rangeRead } from "./range.js";
 import { readEvents } from "./events.js";
 import { attachedKeys, readLease, readLeases } from "./leases.js";
 import { expiredKeys, nextExpiryMs } from "./ttl.js";
@@ -128,6 +128,11 @@ export class ShardState {
 
   /** etcd's Range, plus the revision the answer is as of. */
   async range(req: RangeRequest, nowMs: number): Promise<RangeResponse & { revision: number }> {
+    this.#assertOpen();
+    // A Get reads the apply overlay at once: the view and #meta move together (see #write).
+    const meta = this.#meta;
+    const point = pointRead(this.#writeBehind.view, this.#layout, req, { revision: meta.appliedIndex, compactRevision: meta.compactRevision, nowMs });
+    if (point !== undefined) return { ...point, revision: meta.appliedIndex };
     return this.#withSnapshot(async (source, meta) => {
       const view = { revision: meta.appliedIndex, compactRevision: meta.compactRevision, nowMs };
       const response = await rangeRead(source, this.#layout, req, view);
@@ -202,12 +207,15 @@ export class ShardState {
   }
 
   async #write(batch: Overlay, meta: ShardMeta, changes: readonly LeaseChange[]): Promise<void> {
-    await this.#writeBehind.write(batch);
+    // write() moves the batch into the read view before it returns its promise; the meta follows in
+    // the same synchronous step, so a point read never sees data newer than the revision it reports.
+    const written = this.#writeBehind.write(batch);
     this.#meta = meta;
     for (const change of changes) {
       if (change.ttlSeconds === undefined) this.#leases.delete(change.id);
       else this.#leases.set(change.id, change.ttlSeconds);
     }
+    await written;
   }
 
   async #withSnapshot<T>(read: (source: DbSource, meta: ShardMeta) => Promise<T>): Promise<T> {

@@ -70,6 +70,28 @@ describe("writes behind apply", () => {
     expect(answer.kvs.map((kv) => text(kv.value))).toEqual(["1"]);
   });
 
+  test("a one-key range answers from what apply wrote while LevelDB still holds the write back; a wider range waits for it", async () => {
+    const gate = gatedDb();
+    const s = await openShard(undefined, gate.db);
+    await s.put("a", "1");
+    await s.put("a", "2");
+    const point = await s.state.range({ key: bytes("a") }, 0);
+    expect(gate.waiting()).toBe(1);
+    expect(point.revision).toBe(2);
+    expect(point.kvs.map((kv) => [text(kv.value), kv.modRevision, kv.version])).toEqual([["2", 2, 2]]);
+    expect((await s.state.range({ key: bytes("a"), countOnly: true }, 0)).count).toBe(1);
+    expect((await s.state.range({ key: bytes("missing") }, 0)).kvs).toEqual([]);
+    let wideDone = false;
+    const wide = s.state.range({ key: bytes("a"), rangeEnd: bytes("b") }, 0).then((answer) => ((wideDone = true), answer));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(wideDone).toBe(false);
+    while (gate.waiting() > 0) {
+      gate.release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await wide).kvs.map((kv) => text(kv.value))).toEqual(["2"]);
+  });
+
   test("a write LevelDB refuses stops the shard: reads, applies and flushed() all fail", async () => {
     const gate = gatedDb();
     const s = await openShard(undefined, gate.db);
