@@ -85,10 +85,16 @@ export async function runLoad(plan: LoadPlan, targets: readonly Target[], onProg
   return { elapsedMs, interrupted: plan.signal.aborted, latencyUs, errors };
 }
 
+/** Tries of one prefill batch: an election or a leader transfer (just after a cluster starts) is UNAVAILABLE for a moment. */
+const PREFILL_TRIES = 5;
+const PREFILL_RETRY_MS = 200;
+
 /**
  * Writes every key once before reads are measured, a few batches in flight per connection (a
- * connection takes at most 1024 calls in flight by default). A failure stops the run (rejects): reads
- * of a half-written keyspace would measure something else than was asked.
+ * connection takes at most 1024 calls in flight by default). A batch that fails UNAVAILABLE or
+ * DEADLINE_EXCEEDED is written again (the same value: writing it twice changes nothing a read
+ * measures); any other failure, or one that lasts, stops the run (rejects): reads of a half-written
+ * keyspace would measure something else than was asked.
  */
 export async function prefill(
   keys: readonly Buffer[],
@@ -104,7 +110,16 @@ export async function prefill(
     while (next < keys.length && !signal.aborted) {
       const batch = keys.slice(next, next + target.batch);
       next += batch.length;
-      await target.putMany(batch, value);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await target.putMany(batch, value);
+          break;
+        } catch (error) {
+          const status = statusName(error);
+          if (attempt >= PREFILL_TRIES || (status !== "UNAVAILABLE" && status !== "DEADLINE_EXCEEDED") || signal.aborted) throw error;
+          await new Promise((resolve) => setTimeout(resolve, PREFILL_RETRY_MS));
+        }
+      }
       written += batch.length;
       onProgress(written);
     }
