@@ -8,6 +8,7 @@ import { hideBin } from "yargs/helpers";
 import { CLIENT_LIMIT_DEFAULTS } from "../router/client_limits.js";
 import { ClusterConfigError } from "../router/cluster_config.js";
 import { ShardkvNode } from "../router/node.js";
+import { FileFaultInjector } from "./test_faults.js";
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName("shardkv")
@@ -35,6 +36,8 @@ const argv = await yargs(hideBin(process.argv))
     describe: "unary calls in flight on one client connection; more are refused with RESOURCE_EXHAUSTED",
   })
   .option("tick-ms", { type: "number", default: 100, describe: "one Raft tick: heartbeats every tick, elections after 10 to 20" })
+  // Hidden: the fault tests' injector (test/fault/), never for a real cluster.
+  .option("test-faults", { type: "string", hidden: true, describe: "a JSON file polled for test faults (dropped peers, tick rate)" })
   .example("$0 --name n1 --data-dir ./data/n1", "a single-node cluster on etcd's ports")
   .example(
     "$0 --name n2 --data-dir ./data/n2 --listen-client 127.0.0.1:22379 --listen-peer 127.0.0.1:22380 --initial-cluster n1=127.0.0.1:2380,n2=127.0.0.1:22380,n3=127.0.0.1:32380 --replicas 3",
@@ -67,6 +70,7 @@ try {
       requestsPerConnectionMax: argv["max-requests-per-connection"],
     },
     log,
+    ...(argv["test-faults"] === undefined ? {} : { faults: new FileFaultInjector(argv["test-faults"], log) }),
   });
   process.stdout.write(`ready ${node.clientAddress}\n`);
   const stop = (signal: string): void => {

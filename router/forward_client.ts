@@ -6,6 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { loadPeerApi, type PeerApi, type peer, type TypedClient } from "../proto/index.js";
 import type { ForwardSpec } from "../proto/index.js";
 import type { NodeId } from "../raft/index.js";
+import { type FaultInjector, NO_FAULTS } from "../shard/fault_injector.js";
 import { HINT_METADATA_KEY, RouterError } from "./errors.js";
 import { FORWARD_LEADER_KEY, FORWARD_MAP_EPOCH_KEY, FORWARD_REFUSED_KEY } from "./forward_service.js";
 
@@ -39,7 +40,11 @@ let api: PeerApi | undefined;
 export class ForwardClient {
   private readonly clients = new Map<NodeId, { readonly address: string; readonly client: Client }>();
 
-  constructor(peers: ReadonlyMap<NodeId, string>) {
+  constructor(
+    peers: ReadonlyMap<NodeId, string>,
+    /** Test faults only (shardkv --test-faults): a call to a cut-off peer fails as unreachable, unsent. */
+    private readonly faults: FaultInjector = NO_FAULTS,
+  ) {
     for (const [node, address] of peers) this.setPeer(node, address);
   }
 
@@ -55,6 +60,9 @@ export class ForwardClient {
     const entry = this.clients.get(node);
     if (entry === undefined) {
       return Promise.reject(new ForwardFailure(grpc.status.UNAVAILABLE, `shardkv: no address for member node ${node}`, undefined, true, 0));
+    }
+    if (this.faults.dropsTo(node) || this.faults.dropsFrom(node)) {
+      return Promise.reject(new ForwardFailure(grpc.status.UNAVAILABLE, `shardkv: member node ${node} is unreachable (test fault)`, undefined, true, 0));
     }
     return new Promise((resolve, reject) => {
       entry.client.Call(req, new grpc.Metadata(), { deadline: deadlineMs }, (error, response) => {

@@ -13,6 +13,7 @@ import * as grpc from "@grpc/grpc-js";
 import { loadEtcdApi, loadPeerApi, loadShardkvApi } from "../proto/index.js";
 import type { LevelDb } from "../shard/keyspace.js";
 import { approximateBytes, approximatePrefixBytes, openNodeDb } from "../shard/node_db.js";
+import type { FaultInjector } from "../shard/fault_injector.js";
 import { Store } from "../shard/store.js";
 import { PeerTransport } from "../shard/transport/index.js";
 import { Wal } from "../shard/wal/wal.js";
@@ -62,6 +63,8 @@ export interface NodeOptions {
   /** What clients may send (router/client_limits.ts); the defaults are etcd-like. */
   readonly limits?: Partial<ClientLimits>;
   readonly log?: (line: string) => void;
+  /** Test faults only (shardkv's hidden --test-faults, test/fault/): lost peer messages and a skewed tick clock. */
+  readonly faults?: FaultInjector;
 }
 
 export class ShardkvNode {
@@ -101,6 +104,7 @@ export class ShardkvNode {
       peers,
       log,
       services: [{ definition: loadPeerApi().Forward.definition, implementation: forwardService.handlers() }],
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
     });
     let node: ShardkvNode | undefined;
     const store = await Store.open({
@@ -109,6 +113,7 @@ export class ShardkvNode {
       wal,
       transport,
       ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
+      ...(options.faults === undefined ? {} : { tickRate: options.faults.tickRate.bind(options.faults) }),
       limits: { keyBytesMax: limits.keyBytesMax, valueBytesMax: limits.valueBytesMax, txnOpsMax: limits.txnOpsMax },
       // Only a lease's home shard keeps its deadline; other shards hold stubs (lease_home.ts).
       isLeaseHome: (group, id) => local === undefined || leaseHome(local.map(), id).id === group,
@@ -130,7 +135,7 @@ export class ShardkvNode {
       dbSizeBytes: () => approximateBytes(db),
       prefixSizeBytes: (prefix) => approximatePrefixBytes(db, prefix),
     });
-    const forwardClient = new ForwardClient(peers);
+    const forwardClient = new ForwardClient(peers, options.faults);
     const access = new RoutedShardAccess(local, forwardClient, member.id, config.metaReplicas);
     const server = new grpc.Server({ "grpc.max_receive_message_length": limits.requestBytesMax });
     const port = await new Promise<number>((resolve, reject) => {

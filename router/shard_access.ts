@@ -236,8 +236,12 @@ export class LocalShardAccess implements ShardAccess {
   }
 
   async leaseKeepAlive(shard: number, id: bigint): Promise<number | undefined> {
-    this.requireReplica(shard);
+    const replica = this.requireReplica(shard);
     try {
+      // A leader first confirms that it still leads (its lease, else a heartbeat round), as etcd's
+      // LeaseRenew does since etcd-io/etcd#15247: a deposed leader that does not know it yet (frozen,
+      // cut off) would renew on a clock nobody reads, while the new leader lets the lease expire.
+      if (replica.isLeader) await this.store.readState(shard, "linearizable");
       // Throws UNAVAILABLE on a follower: keep-alives are the leader's (a routed access forwards them there).
       return this.store.leaseKeepAlive(shard, id);
     } catch (error) {

@@ -43,7 +43,12 @@ export class Replica {
   /** Readies taken and not yet advanced. */
   inFlight = 0;
   /** Proposals encoded and waiting for the next turn, which hands them to Raft in one call. */
-  unproposed: { readonly requestId: bigint; readonly data: Uint8Array }[] = [];
+  unproposed: {
+    readonly requestId: bigint;
+    readonly data: Uint8Array;
+    /** Housekeeping decided on the leader's clock: only the leader of this term may append it (Store.proposeInternal). */
+    readonly leaderTerm?: number;
+  }[] = [];
   /** Some of `unproposed` were held back for want of a leader, and may have passed their deadline. */
   heldBack = false;
   /**

@@ -36,6 +36,11 @@ export interface StoreOptions {
   /** Wall clock in ms; TTLs and lease deadlines are read from it. */
   readonly nowMs?: () => number;
   readonly tickMs?: number;
+  /**
+   * Test faults only (shardkv --test-faults): how fast this node's tick clock runs against real time,
+   * read again at every tick. Absent in production, where ticks come from one setInterval.
+   */
+  readonly tickRate?: () => number;
   readonly raft?: RaftTuning;
   readonly limits?: Partial<MvccLimits>;
   readonly compaction?: Partial<CompactionSettings>;
@@ -78,6 +83,8 @@ export interface StoreCounts {
 
 /** The request counter wraps within its 48 bits (below 2^53: exact as a number). */
 const REQUEST_COUNTER_MODULUS = 2 ** 48;
+/** Ticks delivered at once after a freeze: past twice the longest election timeout (20 ticks by default), more change nothing. */
+const TICKS_CAUGHT_UP_MAX = 100;
 
 export class Store implements ReplicaHost {
   private readonly replicas = new Map<GroupId, Replica>();
@@ -119,7 +126,10 @@ export class Store implements ReplicaHost {
     const store = new Store(options);
     for (const group of options.wal.groups()) await store.openReplica(group);
     await options.wal.sync();
-    store.timer = setInterval(() => store.tick(), options.tickMs ?? STORE_DEFAULTS.tickMs);
+    const tickMs = options.tickMs ?? STORE_DEFAULTS.tickMs;
+    store.tickClock.realMs = performance.now(); // opening took what it took: ticks count from now
+    if (options.tickRate === undefined) store.timer = setInterval(() => store.catchUpTicks(), tickMs);
+    else store.tickSkewed(tickMs, options.tickRate);
     store.schedule();
     return store;
   }
@@ -211,8 +221,10 @@ export class Store implements ReplicaHost {
    * Proposes a command; resolves once it applied here, with its result (which may be a deterministic
    * failure). Not an async function: the waiter's promise is returned as it is, one promise and one
    * microtask hop fewer per proposal; anything thrown before it exists becomes a rejection.
+   * With `leaderTerm`, only this replica leading in that term may append it; otherwise it fails with
+   * "leader changed" and is never forwarded (the leader's housekeeping: proposeInternal).
    */
-  propose(group: GroupId, body: CommandBody): Promise<ApplyResult> {
+  propose(group: GroupId, body: CommandBody, leaderTerm?: number): Promise<ApplyResult> {
     try {
       this.assertRunning();
       const replica = this.replica(group);
@@ -225,7 +237,7 @@ export class Store implements ReplicaHost {
       const waiting = replica.waiters.addProposal(requestId, nowMs + this.requestTimeoutMs());
       // Proposed to Raft at the next turn, with every other proposal that arrived meanwhile: one call,
       // one append, however many clients (TiKV batches its proposals the same way).
-      replica.unproposed.push({ requestId, data: encodeCommand(command) });
+      replica.unproposed.push(leaderTerm === undefined ? { requestId, data: encodeCommand(command) } : { requestId, data: encodeCommand(command), leaderTerm });
       this.counts.proposals++;
       this.schedule();
       return waiting;
@@ -291,7 +303,12 @@ export class Store implements ReplicaHost {
   }
 
   proposeInternal(replica: Replica, body: CommandBody): void {
-    this.propose(replica.group, body).then(
+    // A decision of the leader's clock (a lease or a key expired) is this leader's alone: proposed
+    // after it lost the lead (it froze, and woke to a newer leader), it would be forwarded to the new
+    // leader, whose clock may keep the lease alive, and revoke it there (etcd-io/etcd#15247). So it
+    // carries the term it was decided in, and proposeBatch drops it once that term's lead is gone.
+    if (!replica.isLeader) return;
+    this.propose(replica.group, body, replica.raw.raft.term).then(
       () => {
         if (body.op === "leaseRevoke") replica.leaseRevoked(body.id);
       },
@@ -386,6 +403,7 @@ export class Store implements ReplicaHost {
   private turn(): void {
     this.turnScheduled = false;
     if (this.closed || this.failure !== undefined) return;
+    this.catchUpTicks();
     const leaseReads = this.options.raft?.leaseReads ?? true;
     const depth = this.options.pipelineDepth ?? STORE_DEFAULTS.pipelineDepth;
     const written: { replica: Replica; ready: Ready }[] = [];
@@ -424,9 +442,15 @@ export class Store implements ReplicaHost {
     if (replica.unproposed.length === 0) return;
     // Proposals held back while there was no leader may have passed their deadline meanwhile: their
     // clients were told "timed out", so they must never be appended now.
-    const batch = replica.heldBack ? replica.unproposed.filter((p) => replica.waiters.isWaiting(p.requestId)) : replica.unproposed;
+    let batch = replica.heldBack ? replica.unproposed.filter((p) => replica.waiters.isWaiting(p.requestId)) : replica.unproposed;
     replica.unproposed = [];
     replica.heldBack = false;
+    const { role, term } = replica.raw.raft;
+    if (batch.some((p) => p.leaderTerm !== undefined && (role !== "leader" || p.leaderTerm !== term))) {
+      const lost = StoreError.unavailable("etcdserver: leader changed", "housekeeping decided by a leader that no longer leads is never proposed to another");
+      for (const p of batch) if (p.leaderTerm !== undefined && (role !== "leader" || p.leaderTerm !== term)) replica.waiters.failProposal(p.requestId, lost);
+      batch = batch.filter((p) => p.leaderTerm === undefined || (role === "leader" && p.leaderTerm === term));
+    }
     if (batch.length === 0) return;
     const result = replica.raw.propose(batch.map((p) => p.data));
     if (result.kind === "appended") {
@@ -480,6 +504,39 @@ export class Store implements ReplicaHost {
     const { wal } = this.options;
     if (ready.entries.length > 0) wal.appendEntries(group, ready.entries);
     if (ready.hardState !== undefined) wal.setHardState(group, ready.hardState);
+  }
+
+  /** Test faults only: the timer fires every tickMs / rate() ms of real time, the rate read again each time. */
+  private tickSkewed(tickMs: number, rate: () => number): void {
+    this.timer = setTimeout(() => {
+      if (this.closed || this.failure !== undefined) return;
+      this.catchUpTicks();
+      this.tickSkewed(tickMs, rate);
+    }, tickMs / rate());
+  }
+
+  /** The node's tick clock (ms): monotonic real time, or (test faults only) real time run at tickRate(). */
+  private tickClock = { realMs: performance.now(), clockMs: 0, tickedThroughMs: 0 };
+
+  /**
+   * Delivers every tick that is due by the node's clock, however late the timer fired. raft.ts's
+   * readIndex requires it: a leader whose process was frozen (SIGSTOP, a VM or GC pause, a blocked
+   * event loop) wakes with its timer firing once, and counted in delivered ticks its lease would
+   * still hold while in real time it ran out and another leader took writes; it must see that before
+   * it answers a read from its lease. So turn() catches up first, before any read index is asked.
+   */
+  private catchUpTicks(): void {
+    if (this.closed || this.failure !== undefined) return;
+    const clock = this.tickClock;
+    const realMs = performance.now();
+    clock.clockMs += (realMs - clock.realMs) * (this.options.tickRate?.() ?? 1);
+    clock.realMs = realMs;
+    const tickMs = this.options.tickMs ?? STORE_DEFAULTS.tickMs;
+    const due = Math.floor((clock.clockMs - clock.tickedThroughMs) / tickMs);
+    if (due <= 0) return;
+    clock.tickedThroughMs += due * tickMs;
+    // Past an election timeout or two, more ticks change nothing: every lease and timeout has run out.
+    for (let i = 0; i < Math.min(due, TICKS_CAUGHT_UP_MAX); i++) this.tick();
   }
 
   private tick(): void {

@@ -7,6 +7,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { peer, PeerSpec, ServiceHandlers, Writable } from "../../proto/index.js";
 import type { MsgSnap, NodeId } from "../../raft/index.js";
+import type { FaultInjector } from "../fault_injector.js";
 import { StoreError } from "../store_error.js";
 import type { GroupId } from "../wal/record.js";
 import type { TransportLimits } from "./limits.js";
@@ -30,6 +31,8 @@ export interface PeerServiceOptions {
   readonly limits: TransportLimits;
   readonly host: () => TransportHost | undefined;
   readonly log: (line: string) => void;
+  /** Test faults only: peers whose batches and snapshots are lost on arrival. */
+  readonly faults?: FaultInjector;
 }
 
 export class PeerService {
@@ -84,6 +87,7 @@ export class PeerService {
   }
 
   private receiveBatch(batch: peer.RaftBatch): void {
+    if (this.options.faults?.dropsFrom(batch.fromNode) === true) return; // lost, heartbeat and all
     this.counts.receivedBatches++;
     if (batch.toNode === this.options.nodeId) this.heardAtMs.set(batch.fromNode, performance.now());
     const host = this.options.host();
@@ -120,6 +124,7 @@ export class PeerService {
     const first = await chunks.next();
     if (first.done === true || first.value.chunk !== "header") throw new PeerProtocolError("A snapshot call must open with its header chunk");
     const { header } = first.value;
+    if (this.options.faults?.dropsFrom(header.fromNode) === true) throw new TransportStatusError(grpc.status.UNAVAILABLE, `node ${header.fromNode} is cut off (test fault)`);
     if (header.toNode !== this.options.nodeId) throw new PeerProtocolError(`A snapshot for node ${header.toNode} reached node ${this.options.nodeId}; check the peer addresses of node ${header.fromNode}`);
     const group = header.group;
     if (this.receiving.has(group) || this.receiving.size >= this.options.limits.snapshotReceivesMax) {

@@ -7,6 +7,7 @@
 
 import * as grpc from "@grpc/grpc-js";
 import type { Message, MsgSnap, NodeId } from "../../raft/index.js";
+import { type FaultInjector, NO_FAULTS } from "../fault_injector.js";
 import type { Transport } from "../store.js";
 import type { GroupId } from "../wal/record.js";
 import { resolveLimits, type TransportLimits } from "./limits.js";
@@ -31,6 +32,8 @@ export interface PeerTransportOptions {
    * server per node for everything between nodes.
    */
   readonly services?: readonly PeerServerService[];
+  /** Test faults only (shardkv --test-faults): peers whose messages are lost; none by default. */
+  readonly faults?: FaultInjector;
 }
 
 export interface PeerServerService {
@@ -77,11 +80,13 @@ export class PeerTransport implements Transport {
   /** Groups whose messages went to a node with no known address, to report unreachable at the flush. */
   private noAddress = new Map<NodeId, Set<GroupId>>();
   private counts = { droppedNoAddress: 0, snapshotsSent: 0, snapshotsFailed: 0, snapshotsCoalesced: 0 };
+  private readonly faults: FaultInjector;
 
   constructor(private readonly options: PeerTransportOptions) {
     this.limits = resolveLimits(options.limits);
     this.log = options.log ?? (() => undefined);
-    this.service = new PeerService({ nodeId: options.nodeId, limits: this.limits, host: () => this.host, log: this.log });
+    this.faults = options.faults ?? NO_FAULTS;
+    this.service = new PeerService({ nodeId: options.nodeId, limits: this.limits, host: () => this.host, log: this.log, faults: this.faults });
     for (const [node, address] of options.peers ?? []) this.setPeer(node, address);
   }
 
@@ -124,7 +129,7 @@ export class PeerTransport implements Transport {
     // A restart binds the port the first start was given, so peers find the node where they left it.
     this.boundAddress = `${address.slice(0, address.lastIndexOf(":"))}:${port}`;
     this.pingTimer ??= setInterval(() => {
-      for (const peer of this.peers.values()) peer.stream.ping();
+      for (const [node, peer] of this.peers) if (!this.faults.dropsTo(node)) peer.stream.ping();
     }, this.limits.nodeHeartbeatMs).unref();
     return this.boundAddress;
   }
@@ -150,6 +155,7 @@ export class PeerTransport implements Transport {
         this.snapshotsToStart.push({ group, message });
         continue;
       }
+      if (this.faults.dropsTo(message.to)) continue; // lost, as on a cut network: Raft retries
       const peer = this.peers.get(message.to);
       if (peer === undefined) {
         this.counts.droppedNoAddress++;
@@ -201,7 +207,7 @@ export class PeerTransport implements Transport {
       return;
     }
     const peer = this.peers.get(message.to);
-    if (peer === undefined || peer.stream.isDown) {
+    if (peer === undefined || peer.stream.isDown || this.faults.dropsTo(message.to)) {
       this.counts.snapshotsFailed++;
       host.reportSnapshot(group, message.to, false);
       return;
