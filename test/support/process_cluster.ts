@@ -22,12 +22,24 @@ export interface ProcessNode {
 
 export interface ProcessCluster {
   readonly nodes: readonly ProcessNode[];
+  /** Where the nodes' data dirs are (removed by stop). */
+  readonly dir: string;
   kill(node: ProcessNode): void;
+  /** SIGSTOP: the process is frozen, its sockets stay open. */
+  pause(node: ProcessNode): void;
+  /** SIGCONT after pause. */
+  resume(node: ProcessNode): void;
   start(node: ProcessNode): Promise<void>;
   stop(): Promise<void>;
 }
 
-type Shape = { initialShards: number; replicas: number; tickMs?: number };
+type Shape = {
+  initialShards: number;
+  replicas: number;
+  tickMs?: number;
+  /** More flags for a node, given its name and the cluster's dir (the fault tests' --test-faults). */
+  extraArgs?: (name: string, dir: string) => string[];
+};
 
 /** Attempts at a cluster when a port found free was taken by another test before a node bound it. */
 const PORT_RACE_ATTEMPTS = 3;
@@ -64,15 +76,23 @@ async function startOnce(size: number, shape: Shape): Promise<ProcessCluster> {
       `--initial-shards=${shape.initialShards}`,
       `--replicas=${shape.replicas}`,
       `--tick-ms=${shape.tickMs ?? 100}`,
+      ...(shape.extraArgs?.(`n${i + 1}`, dir) ?? []),
     ],
     process: undefined,
     log: "",
   }));
   const cluster: ProcessCluster = {
     nodes,
+    dir,
     kill(node) {
       node.process?.kill("SIGKILL");
       node.process = undefined;
+    },
+    pause(node) {
+      node.process?.kill("SIGSTOP");
+    },
+    resume(node) {
+      node.process?.kill("SIGCONT");
     },
     start: (node) => startNode(node),
     async stop() {
