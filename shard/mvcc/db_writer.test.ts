@@ -1,28 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { DbWriter } from "./db_writer.js";
-import { bytes, dump, memoryDb } from "./fixtures.js";
-import type { MvccBatchOp, MvccChainedBatch, MvccDb } from "./store.js";
-
-/** A memory database that counts batch writes and holds each until the test releases or fails it. */
-function gatedDb(): { db: MvccDb; writes: () => number; release: () => void; fail: (error: Error) => void } {
-  const db = memoryDb();
-  const gates: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  let writes = 0;
-  const original = db.batch.bind(db) as { (ops: MvccBatchOp[]): Promise<void>; (): MvccChainedBatch };
-  const gated = (): MvccChainedBatch => {
-    const inner = original();
-    return {
-      put: (key, value) => inner.put(key, value),
-      del: (key) => inner.del(key),
-      write: () => {
-        writes++;
-        return new Promise<void>((resolve, reject) => gates.push({ resolve, reject })).then(() => inner.write());
-      },
-    };
-  };
-  Object.assign(db, { batch: (ops?: MvccBatchOp[]) => (ops === undefined ? gated() : original(ops)) });
-  return { db, writes: () => writes, release: () => gates.shift()?.resolve(), fail: (error) => gates.shift()?.reject(error) };
-}
+import { bytes, dump, gatedDb } from "./fixtures.js";
+import type { MvccChainedBatch } from "./store.js";
 
 const put = (key: string) => (batch: MvccChainedBatch) => batch.put(bytes(key), bytes(`v-${key}`));
 const settle = () => new Promise((resolve) => setImmediate(resolve));

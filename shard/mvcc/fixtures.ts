@@ -8,7 +8,7 @@ import type { MvccError } from "./errors.js";
 import { encodeCommand } from "./command_codec.js";
 import type { MvccLimits } from "./limits.js";
 import { ShardState } from "./shard_state.js";
-import type { MvccDb } from "./store.js";
+import type { MvccBatchOp, MvccChainedBatch, MvccDb } from "./store.js";
 
 export const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "utf8"));
 export const text = (value: Uint8Array | undefined): string | undefined =>
@@ -88,4 +88,41 @@ export async function dump(db: MvccDb, from = new Uint8Array(0)): Promise<[strin
   }
   await iterator.close();
   return out;
+}
+
+/** A memory database that counts its batch writes and holds each until the test releases or fails it. */
+export interface GatedDb {
+  readonly db: MvccDb;
+  /** Batch writes started so far. */
+  writes(): number;
+  /** Batch writes started and not yet released or failed. */
+  waiting(): number;
+  release(): void;
+  fail(error: Error): void;
+}
+
+export function gatedDb(): GatedDb {
+  const db = memoryDb();
+  const gates: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  let writes = 0;
+  const original = db.batch.bind(db) as { (ops: MvccBatchOp[]): Promise<void>; (): MvccChainedBatch };
+  const gated = (): MvccChainedBatch => {
+    const inner = original();
+    return {
+      put: (key, value) => inner.put(key, value),
+      del: (key) => inner.del(key),
+      write: () => {
+        writes++;
+        return new Promise<void>((resolve, reject) => gates.push({ resolve, reject })).then(() => inner.write());
+      },
+    };
+  };
+  Object.assign(db, { batch: (ops?: MvccBatchOp[]) => (ops === undefined ? gated() : original(ops)) });
+  return {
+    db,
+    writes: () => writes,
+    waiting: () => gates.length,
+    release: () => gates.shift()?.resolve(),
+    fail: (error) => gates.shift()?.reject(error),
+  };
 }

@@ -1,29 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { bytes, dump, memoryDb, openShard, text } from "./fixtures.js";
-import type { MvccBatchOp, MvccChainedBatch, MvccDb } from "./store.js";
-
-/** A memory database whose batch writes wait until the test releases (or fails) them. */
-function gatedDb(): { db: MvccDb; release: () => void; fail: (error: Error) => void; waiting: () => number } {
-  const db = memoryDb();
-  const gates: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  const original = db.batch.bind(db) as { (ops: MvccBatchOp[]): Promise<void>; (): MvccChainedBatch };
-  const gated = (): MvccChainedBatch => {
-    const inner = original();
-    return {
-      put: (key, value) => inner.put(key, value),
-      del: (key) => inner.del(key),
-      write: () =>
-        new Promise<void>((resolve, reject) => gates.push({ resolve, reject })).then(() => inner.write()),
-    };
-  };
-  Object.assign(db, { batch: (ops?: MvccBatchOp[]) => (ops === undefined ? gated() : original(ops)) });
-  return {
-    db,
-    release: () => gates.shift()?.resolve(),
-    fail: (error) => gates.shift()?.reject(error),
-    waiting: () => gates.length,
-  };
-}
+import { bytes, dump, gatedDb, openShard, text } from "./fixtures.js";
 
 describe("writes behind apply", () => {
   test("a put is visible to point reads as soon as apply returns, before LevelDB has it", async () => {
