@@ -37,7 +37,7 @@ const argv = await yargs(hideBin(process.argv))
   })
   .option("tick-ms", { type: "number", default: 100, describe: "one Raft tick: heartbeats every tick, elections after 10 to 20" })
   // Hidden: the fault tests' injector (test/fault/), never for a real cluster.
-  .option("test-faults", { type: "string", hidden: true, describe: "a JSON file polled for test faults (dropped peers, tick rate)" })
+  .option("test-faults", { type: "string", hidden: true, describe: "a JSON file polled for test faults (dropped peers, tick rate, wall clock offset and rate)" })
   .example("$0 --name n1 --data-dir ./data/n1", "a single-node cluster on etcd's ports")
   .example(
     "$0 --name n2 --data-dir ./data/n2 --listen-client 127.0.0.1:22379 --listen-peer 127.0.0.1:22380 --initial-cluster n1=127.0.0.1:2380,n2=127.0.0.1:22380,n3=127.0.0.1:32380 --replicas 3",

@@ -63,7 +63,7 @@ export interface NodeOptions {
   /** What clients may send (router/client_limits.ts); the defaults are etcd-like. */
   readonly limits?: Partial<ClientLimits>;
   readonly log?: (line: string) => void;
-  /** Test faults only (shardkv's hidden --test-faults, test/fault/): lost peer messages and a skewed tick clock. */
+  /** Test faults only (shardkv's hidden --test-faults, test/fault/): lost peer messages, a skewed tick clock and wall clock. */
   readonly faults?: FaultInjector;
 }
 
@@ -113,7 +113,8 @@ export class ShardkvNode {
       wal,
       transport,
       ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
-      ...(options.faults === undefined ? {} : { tickRate: options.faults.tickRate.bind(options.faults) }),
+      // Test faults only: a skewed tick clock and wall clock. Production reads Date.now (the store's default).
+      ...(options.faults === undefined ? {} : { tickRate: options.faults.tickRate.bind(options.faults), nowMs: options.faults.nowMs.bind(options.faults) }),
       limits: { keyBytesMax: limits.keyBytesMax, valueBytesMax: limits.valueBytesMax, txnOpsMax: limits.txnOpsMax },
       // Only a lease's home shard keeps its deadline; other shards hold stubs (lease_home.ts).
       isLeaseHome: (group, id) => local === undefined || leaseHome(local.map(), id).id === group,

@@ -1,14 +1,24 @@
 // A lease kept alive over etcd's LeaseKeepAlive stream, as etcd's clients do (a request every third
 // of the TTL), moving to another live node when the stream breaks. It keeps what the checkers need:
 // until when the lease is provably alive, i.e. the latest (sent time + TTL) of a request that the
-// server answered with TTL > 0 (it renewed at or after we sent it).
+// server answered with TTL > 0 (it renewed at or after we sent it), the TTL measured on a leader's wall
+// clock that may run up to CLOCK_SKEW_MAX fast (the `clock` nemesis): `provenLifeMs`.
 
 import * as grpc from "@grpc/grpc-js";
 import type * as t from "../../proto/etcd_types.js";
 import { type NodeClients, now } from "./clients.js";
+import { CLOCK_SKEW_MAX } from "./nemesis.js";
+
+/**
+ * The real time a lease surely lives once renewed: its TTL on a leader's wall clock, which within the
+ * bound runs at most CLOCK_SKEW_MAX fast (steps are only ever back). A leader promoted later starts a
+ * whole TTL again from its promotion (shard/mvcc/lease_clock.ts), on its own clock: offsets between
+ * nodes do not shorten it.
+ */
+export const provenLifeMs = (ttlMs: number): number => ttlMs / (1 + CLOCK_SKEW_MAX);
 
 export class KeepAlive {
-  /** performance.now() ms until which the lease surely lives (server clocks run at our rate). */
+  /** performance.now() ms until which the lease surely lives (server wall clocks within the bound). */
   aliveUntilMs: number;
   /** The server said the lease is gone (TTL 0). */
   lost = false;
@@ -28,7 +38,7 @@ export class KeepAlive {
     grantCallMs: number,
     firstNode: number,
   ) {
-    this.aliveUntilMs = grantCallMs + ttlMs;
+    this.aliveUntilMs = grantCallMs + provenLifeMs(ttlMs);
     this.turn = firstNode;
   }
 
@@ -55,7 +65,7 @@ export class KeepAlive {
       const sent = this.sentAt.shift();
       this.journal.push(`${at(now())} ${node.node.name} answered the keep-alive sent at ${sent === undefined ? "?" : at(sent)}: TTL ${response.TTL}`);
       if (Number(response.TTL) <= 0) this.lost = true;
-      else if (sent !== undefined) this.aliveUntilMs = Math.max(this.aliveUntilMs, sent + this.ttlMs);
+      else if (sent !== undefined) this.aliveUntilMs = Math.max(this.aliveUntilMs, sent + provenLifeMs(this.ttlMs));
     });
     const broken = (error?: unknown): void => {
       this.journal.push(`${at(now())} stream to ${node.node.name} ended${error === undefined ? "" : `: ${String(error)}`}`);

@@ -13,7 +13,7 @@ import type { FencedWrite } from "./fenced_resource.js";
 import type { Holding } from "./locks.js";
 
 /** Leeway for the servers' lease clocks against ours (same machine; the lease is renewed on apply). */
-const LEASE_MARGIN_MS = 100;
+export const LEASE_MARGIN_MS = 100;
 
 export function checkLocks(holdings: readonly Holding[], accepted: readonly FencedWrite[]): string[] {
   const violations: string[] = [];

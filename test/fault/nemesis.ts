@@ -4,10 +4,13 @@
 //                 half the time it is also cut off from the others until an election timeout after it woke
 //   partition     cut the network (through each node's --test-faults file): a random minority, the
 //                 busiest leader alone, or a bridge (two sides that only one node hears both of)
-//   clock         every node's tick clock off by up to ±2.5% (within the lease's drift bound), while
-//                 the busiest leader is cut off now and then so that leases change hands
-//   clock-beyond  as clock, but the leader's clock runs at half speed and the others' at double:
-//                 beyond the bound, where a stale lease read is possible (not in "all", not in CI)
+//   clock         every node's clock (tick and wall) off by up to ±2.5% (within the lease's drift
+//                 bound), every node's wall clock stepped back by up to 3 s (offsets of seconds between
+//                 nodes), while the busiest leader is cut off now and then so that leases change hands
+//   clock-beyond  as clock, but the leader's tick clock at half speed and its wall clock at triple, the
+//                 others' ticks at double and their wall clocks stepped forward 1 to 4 s: beyond the
+//                 bound, where stale lease reads and leases expiring while kept alive are possible
+//                 (not in "all", not in CI)
 //   restart-all   SIGKILL every node at once and restart them all
 // What a nemesis did is logged as one line per fault, with its time.
 
@@ -26,7 +29,19 @@ export interface FaultSpec {
   dropTo?: number[];
   dropFrom?: number[];
   tickRate?: number;
+  /** The node's wall clock offset (ms): a change steps its clock by the difference (cli/test_faults.ts). */
+  clockOffsetMs?: number;
+  clockRate?: number;
 }
+
+/**
+ * How far the `clock` nemesis runs clocks off real time (both ways): inside the lease's drift bound
+ * (clockDriftTicks 2 of 10, about 5.8%). A lease renewed at real time r then lives at least until
+ * r + TTL / (1 + CLOCK_SKEW_MAX) of real time on any leader: what keep_alive.ts counts on.
+ */
+export const CLOCK_SKEW_MAX = 0.025;
+/** The `clock` nemesis steps wall clocks back by up to this much per fault. */
+const CLOCK_STEP_BACK_MS_MAX = 3_000;
 
 export interface NemesisContext {
   readonly cluster: ProcessCluster;
@@ -36,6 +51,12 @@ export interface NemesisContext {
   readonly tickMs: number;
   /** Each fault injected: when (performance.now() ms) and what. */
   readonly faults: { atMs: number; what: string }[];
+  /**
+   * Each node's wall clock offset (ms), kept through every other fault and heal until `healClocks`:
+   * setting it back to 0 while the workloads run would step clocks forward, and a leader whose clock
+   * jumps forward expires its leases early (the store measures them on its wall clock).
+   */
+  readonly clockOffsetsMs: Map<ProcessNode, number>;
 }
 
 /** The --test-faults file of a node (in the cluster's dir). */
@@ -52,16 +73,30 @@ export function setFaults(ctx: NemesisContext, node: ProcessNode, spec: FaultSpe
 /** The nodes poll their files every 50 ms: wait a little more for a change to be seen by all. */
 const FAULT_FILE_SEEN_MS = 120;
 
+/** Writes every node's faults; a node's wall clock offset stays as `ctx.clockOffsetsMs` has it. */
 async function setAllFaults(ctx: NemesisContext, specs: ReadonlyMap<ProcessNode, FaultSpec>): Promise<void> {
-  for (const node of ctx.cluster.nodes) setFaults(ctx, node, specs.get(node) ?? {});
+  for (const node of ctx.cluster.nodes) {
+    const offsetMs = ctx.clockOffsetsMs.get(node) ?? 0;
+    setFaults(ctx, node, { ...specs.get(node), ...(offsetMs === 0 ? {} : { clockOffsetMs: offsetMs }) });
+  }
   await sleep(FAULT_FILE_SEEN_MS);
 }
 
-/** Heals everything: no network fault, clocks at real time, paused nodes resumed, dead nodes restarted. */
+/**
+ * Heals everything but the wall clocks' offsets: no network fault, clocks at real rate, paused nodes
+ * resumed, dead nodes restarted. `healClocks` sets the offsets back once the workloads stopped.
+ */
 export async function healAll(ctx: NemesisContext): Promise<void> {
   await setAllFaults(ctx, new Map());
   for (const node of ctx.cluster.nodes) ctx.cluster.resume(node);
   await Promise.all(ctx.cluster.nodes.filter((n) => n.process === undefined).map((n) => ctx.cluster.start(n)));
+}
+
+/** Every wall clock back to real time: a step forward for those the `clock` nemesis set back. */
+export async function healClocks(ctx: NemesisContext): Promise<void> {
+  if (ctx.clockOffsetsMs.size === 0) return;
+  ctx.clockOffsetsMs.clear();
+  await setAllFaults(ctx, new Map());
 }
 
 /** Shard leaders by node id, as the live nodes report them (the highest term's leader per shard). */
@@ -219,21 +254,38 @@ async function partitionOnce(ctx: NemesisContext): Promise<void> {
   record(ctx, "healed the network");
 }
 
+/**
+ * Within the bound: each node's tick and wall clocks at one rate within ±CLOCK_SKEW_MAX (one
+ * oscillator), and its wall clock stepped back by up to 3 s (never forward: see `clockOffsetsMs`), so
+ * that nodes' wall clocks stand seconds apart when leases change hands. Beyond it: the leader's ticks
+ * at half speed (its read lease outlives its term) and its wall clock at triple speed (its leases
+ * expire before keep-alives sent every TTL/3 arrive); the others' ticks at double speed and their wall
+ * clocks stepped 1 to 4 s forward (the leases they lead expire early), then stepped back at the end.
+ */
 async function clockOnce(ctx: NemesisContext, beyond: boolean): Promise<void> {
   const counts = [...(await leaderCounts(ctx)).entries()].sort((a, b) => b[1] - a[1]);
   const leader = ctx.cluster.nodes[(counts[0]?.[0] ?? 1) - 1]!;
   const specs = new Map<ProcessNode, FaultSpec>();
   for (const node of ctx.cluster.nodes) {
-    const rate = beyond ? (node === leader ? 0.5 : 2) : 1 + between(ctx, -0.025, 0.025);
-    specs.set(node, { tickRate: Math.round(rate * 1000) / 1000 });
+    const offsetMs = ctx.clockOffsetsMs.get(node) ?? 0;
+    if (beyond) {
+      const isLeader = node === leader;
+      specs.set(node, isLeader ? { tickRate: 0.5, clockRate: 3 } : { tickRate: 2 });
+      if (!isLeader) ctx.clockOffsetsMs.set(node, offsetMs + Math.round(between(ctx, 1_000, 4_000)));
+      continue;
+    }
+    const rate = Math.round((1 + between(ctx, -CLOCK_SKEW_MAX, CLOCK_SKEW_MAX)) * 1000) / 1000;
+    specs.set(node, { tickRate: rate, clockRate: rate });
+    ctx.clockOffsetsMs.set(node, offsetMs - Math.round(between(ctx, 0, CLOCK_STEP_BACK_MS_MAX)));
   }
-  record(ctx, `clocks ${[...specs].map(([n, s]) => `${n.name}×${s.tickRate}`).join(" ")}`);
+  const describe = (n: ProcessNode, s: FaultSpec): string => `${n.name} ticks×${s.tickRate} wall×${s.clockRate ?? 1} ${ctx.clockOffsetsMs.get(n) ?? 0} ms`;
+  record(ctx, `clocks ${[...specs].map(([n, s]) => describe(n, s)).join(", ")}`);
   await setAllFaults(ctx, specs);
   await sleep(between(ctx, 1, 2) * electionMs(ctx));
   if (ctx.random() < 0.6) {
     // The leader alone, so that its lease must run out before another leader serves reads.
     const cut = cutSpecs(crossPairs([leader], ctx.cluster.nodes.filter((n) => n !== leader)));
-    for (const [node, spec] of cut) cut.set(node, { ...spec, tickRate: specs.get(node)?.tickRate ?? 1 });
+    for (const [node, spec] of cut) cut.set(node, { ...spec, ...specs.get(node) });
     record(ctx, `isolate leader ${leader.name} under skewed clocks`);
     await setAllFaults(ctx, cut);
     await sleep(between(ctx, 2, 4) * electionMs(ctx));
@@ -241,8 +293,10 @@ async function clockOnce(ctx: NemesisContext, beyond: boolean): Promise<void> {
     record(ctx, "healed the network");
   }
   await sleep(between(ctx, 1, 2) * electionMs(ctx));
+  // Within the bound the offsets stay (setting them back is a step forward); beyond it they go back.
+  if (beyond) ctx.clockOffsetsMs.clear();
   await setAllFaults(ctx, new Map());
-  record(ctx, "clocks back to real time");
+  record(ctx, beyond ? "clocks back to real time" : "clocks back to real rate, wall clock offsets kept");
 }
 
 async function restartAllOnce(ctx: NemesisContext): Promise<void> {

@@ -13,7 +13,8 @@ import { call, connect, disconnect, type NodeClients, now, seededRandom, sleep }
 import { checkLeasesGone, LeaseWorkload } from "./leases.js";
 import { checkLocks, staleGrants } from "./lock_check.js";
 import { LockWorkload } from "./locks.js";
-import { faultsFile, healAll, injectOnce, type NemesisContext, type NemesisName } from "./nemesis.js";
+import { faultsFile, healAll, healClocks, injectOnce, type NemesisContext, type NemesisName } from "./nemesis.js";
+import { RecipeLockWorkload } from "./recipe_locks.js";
 import { RegisterWorkload } from "./registers.js";
 
 export const FAILURES_DIR = resolve(import.meta.dirname, "failures");
@@ -63,7 +64,10 @@ export interface RunSummary {
   readonly seed: number;
   readonly durationMs: number;
   readonly ops: { ok: number; fail: number; unknown: number };
+  /** Holders of etcd's v3lock Lock service (locks.ts). */
   readonly locks: LockWorkload["counts"] & { refusedByFence: number; staleGrants: number };
+  /** Holders of the etcd3 npm client's lock recipe (recipe_locks.ts). */
+  readonly recipeLocks: RecipeLockWorkload["counts"] & { refusedByFence: number; staleGrants: number };
   readonly leases: LeaseWorkload["counts"] & { leases: number };
   readonly faults: number;
   /** The most frequent failed calls of the registers workload, "count× status: message". */
@@ -80,14 +84,18 @@ export async function runFaults(fc: FaultCluster, options: RunOptions): Promise<
   const random = seededRandom(options.seed);
   const prefix = `${options.nemesis}-${options.seed}-${Date.now().toString(36)}`;
   const { clients, cluster } = fc;
-  const ctx: NemesisContext = { cluster, clients, random, tickMs: fc.tickMs, faults: [] };
+  const ctx: NemesisContext = { cluster, clients, random, tickMs: fc.tickMs, faults: [], clockOffsetsMs: new Map() };
   await ready(clients);
   const registers = new RegisterWorkload(clients, { prefix: `${prefix}/reg`, shards: fc.shards, keysPerShard: 2, clients: 2 * clients.length, opTimeoutMs: 5_000, random });
   const locks = new LockWorkload(clients, { name: `${prefix}/lock`, clients: 3, ttlSeconds: 3, lockTimeoutMs: 8_000, holdMsMax: 150, random });
+  // Another lock (another key, another hash tag): the recipe's key is not one of v3lock's waiters and
+  // the recipe does not look at them, so the two kinds exclude only their own kind (see README.md).
+  const recipeLocks = new RecipeLockWorkload(clients, { name: `{${prefix}/recipe-lock}`, clients: 3, ttlSeconds: 3, callTimeoutMs: 5_000, holdMsMax: 150, random });
   const leases = new LeaseWorkload(clients, { prefix: `${prefix}/lease`, clients: 2, keysPerLease: 3, ttlSeconds: 2, keepMsMax: 3_000, random });
   const startedMs = now();
   registers.start();
   locks.start();
+  recipeLocks.start();
   leases.start();
   // Faults one after another, with a quiet spell between them so that the cluster recovers.
   while (now() - startedMs < options.durationMs) {
@@ -96,7 +104,9 @@ export async function runFaults(fc: FaultCluster, options: RunOptions): Promise<
   }
   await healAll(ctx);
   log(`${options.nemesis}: ${ctx.faults.length} fault events in ${Math.round(now() - startedMs)} ms; healing`);
-  await Promise.all([registers.stop(), locks.stop(), leases.stop()]);
+  await Promise.all([registers.stop(), locks.stop(), recipeLocks.stop(), leases.stop()]);
+  // Wall clocks set back by the clock nemesis go forward only now, when no lease is kept alive.
+  await healClocks(ctx);
   await ready(clients);
   const violations: string[] = [];
   const unreadable = await registers.finalReads(5_000);
@@ -106,7 +116,8 @@ export async function runFaults(fc: FaultCluster, options: RunOptions): Promise<
   const verdict: Verdict = checkHistory(registers.history);
   const checkMs = now() - checkStartMs;
   if (verdict.kind !== "ok") violations.push(`registers: ${describeVerdict(verdict)}`);
-  violations.push(...checkLocks(locks.holdings, locks.resource.accepted).map((v) => `locks: ${v}`));
+  violations.push(...checkLocks(locks.holdings, locks.resource.accepted).map((v) => `locks (v3lock): ${v}`));
+  violations.push(...[...recipeLocks.violations, ...checkLocks(recipeLocks.holdings, recipeLocks.resource.accepted)].map((v) => `locks (etcd3 recipe): ${v}`));
   violations.push(...leases.violations.map((v) => `leases: ${v}`));
   // Grace: the TTL, extended by a whole TTL at a change of leader, plus elections and housekeeping.
   const leftovers = await checkLeasesGone(clients, leases.leases, now() + 2 * 2_000 + 40 * fc.tickMs + 3_000);
@@ -122,6 +133,7 @@ export async function runFaults(fc: FaultCluster, options: RunOptions): Promise<
     durationMs: Math.round(now() - startedMs),
     ops,
     locks: { ...locks.counts, refusedByFence: locks.resource.refused.length, staleGrants: staleGrants(locks.holdings) },
+    recipeLocks: { ...recipeLocks.counts, refusedByFence: recipeLocks.resource.refused.length, staleGrants: staleGrants(recipeLocks.holdings) },
     leases: { ...leases.counts, leases: leases.leases.length },
     faults: ctx.faults.length,
     errors: [...registers.errors].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([kind, n]) => `${n}× ${kind}`),
@@ -135,7 +147,8 @@ export async function runFaults(fc: FaultCluster, options: RunOptions): Promise<
   mkdirSync(dir, { recursive: true });
   // The checker's format (npm run lin -- history.jsonl), plus the node each call went to.
   writeFileSync(join(dir, "history.jsonl"), registers.history.map((op) => `${JSON.stringify(op)}\n`).join(""));
-  writeFileSync(join(dir, "locks.json"), JSON.stringify({ holdings: locks.holdings, accepted: locks.resource.accepted, refused: locks.resource.refused }, null, 1));
+  const lockEvidence = (w: LockWorkload | RecipeLockWorkload) => ({ holdings: w.holdings, accepted: w.resource.accepted, refused: w.resource.refused });
+  writeFileSync(join(dir, "locks.json"), JSON.stringify({ v3lock: lockEvidence(locks), recipe: lockEvidence(recipeLocks) }, null, 1));
   writeFileSync(join(dir, "leases.json"), JSON.stringify(leases.leases, null, 1));
   writeFileSync(join(dir, "faults.json"), JSON.stringify(ctx.faults, null, 1));
   for (const node of cluster.nodes) writeFileSync(join(dir, `${node.name}.log`), node.log);
@@ -195,7 +208,9 @@ export function formatSummary(s: RunSummary): string {
     `== ${s.nemesis} (seed ${s.seed}): ${(s.durationMs / 1000).toFixed(1)} s, ${s.faults} fault events`,
     `   registers: ${s.ops.ok} ok, ${s.ops.fail} failed, ${s.ops.unknown} unknown; ${s.linearizability}; checked in ${s.checkMs} ms`,
     ...(s.errors.length === 0 ? [] : [`   register errors: ${s.errors.join("; ")}`]),
-    `   locks: ${s.locks.acquired} acquired, ${s.locks.lockFailed} Lock calls failed, ${s.locks.refusedByFence} writes fenced off, ${s.locks.staleGrants} stale grants`,
+    `   v3lock locks: ${s.locks.acquired} acquired, ${s.locks.lockFailed} Lock calls failed, ${s.locks.refusedByFence} writes fenced off, ${s.locks.staleGrants} stale grants`,
+    `   etcd3 recipe locks: ${s.recipeLocks.acquired} acquired, ${s.recipeLocks.busy} found held (try-lock), ${s.recipeLocks.acquireFailed} acquires failed, ` +
+      `${s.recipeLocks.lostBeforeReadBack} lost before the read-back, ${s.recipeLocks.refusedByFence} writes fenced off, ${s.recipeLocks.staleGrants} stale grants`,
     `   leases: ${s.leases.leases} granted, ${s.leases.putsOk} keys put (${s.leases.putsUnknown} unknown), ${s.leases.revoked} revoked, ${s.leases.keptReads} reads while kept alive`,
     s.violations.length === 0 ? "   verdict: OK" : `   verdict: ${s.violations.length} VIOLATIONS (${s.failureDir}):\n${s.violations.map((v) => `   - ${v}`).join("\n")}`,
   ];
