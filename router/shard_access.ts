@@ -259,7 +259,7 @@ export class LocalShardAccess implements ShardAccess {
         "ask the node that leads the shard; a routed access forwards there itself",
       );
     }
-    return replica.leaseClock.remainingMs(id, this.store.nowMs());
+    return replica.leaseClock.remainingMs(id, this.store.leaseNowMs());
   }
 
   async dbSizeBytes(): Promise<number> {

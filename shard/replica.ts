@@ -24,7 +24,14 @@ export interface HousekeepingSettings {
 
 /** What a replica asks of the store around it. */
 export interface ReplicaHost {
+  /** The wall clock: key TTLs are absolute times on it. */
   nowMs(): number;
+  /**
+   * The clock lease deadlines are measured on: monotonic, so that a step of the wall clock (NTP, an
+   * operator) never expires a lease early or keeps one late. Deadlines never leave the leader, so
+   * they need no clock that other nodes share (etcd's lessor measures on Go's monotonic clock).
+   */
+  leaseNowMs(): number;
   /** Proposes a command of the leader's own (housekeeping); failures are only logged. */
   proposeInternal(replica: Replica, body: CommandBody): void;
   /**
@@ -158,7 +165,7 @@ export class Replica {
       // because the old leader's clock went with it.
       this.leaseClock.promote(
         this.state.leases().filter((lease) => this.host.isLeaseHome(this.group, lease.id)),
-        this.host.nowMs(),
+        this.host.leaseNowMs(),
       );
     } else {
       this.leaseClock.demote();
@@ -204,7 +211,7 @@ export class Replica {
     if (!this.isLeader) return;
     // The leader's lease clock follows what the log decided; revocations are noted where they are
     // proposed (leaseRevoked), and a new leader reads the whole table again (onSoftState).
-    const now = this.host.nowMs();
+    const now = this.host.leaseNowMs();
     for (const result of results) {
       if (result.ok && "ttlSeconds" in result.response && "id" in result.response && this.host.isLeaseHome(this.group, result.response.id)) {
         this.leaseClock.granted(result.response.id, result.response.ttlSeconds, now);
@@ -235,7 +242,7 @@ export class Replica {
 
   private async leaderDuties(): Promise<void> {
     const now = this.host.nowMs();
-    for (const id of this.leaseClock.expired(now, this.housekeeping.expiredLeasesPerRoundMax)) {
+    for (const id of this.leaseClock.expired(this.host.leaseNowMs(), this.housekeeping.expiredLeasesPerRoundMax)) {
       if (this.revoking.has(id)) continue;
       this.revoking.add(id);
       this.host.proposeInternal(this, { op: "leaseRevoke", id });

@@ -205,6 +205,22 @@ describe("a leader's duties that time drives", () => {
     }
   });
 
+  it("keeps a lease's deadline on the monotonic clock: a wall clock stepped an hour forward expires nothing", async () => {
+    const disk = new Disk();
+    let stepMs = 0;
+    const store = await openStore(1, disk, { housekeeping: { intervalTicks: 1 }, nowMs: () => Date.now() + stepMs });
+    await store.createGroup(1, [1]);
+    await until("a leader", () => store.replica(1).isLeader);
+    const granted = await store.leaseGrant(1, 5);
+    if (!granted.ok || !("id" in granted.response)) throw new Error("the grant failed");
+    const id = granted.response.id;
+    stepMs = 3_600_000;
+    // Long enough for several housekeeping rounds (a tick is 5 ms), which expired it before.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(store.replica(1).state.leases().map((l) => l.id)).toEqual([id]);
+    expect(store.leaseKeepAlive(1, id)).toBe(5);
+  });
+
   it("hides a key whose TTL passed at once, and deletes it through the log soon after", async () => {
     const disk = new Disk();
     // The store's wall clock is the test's: time passes when the test says so, not by sleeping.

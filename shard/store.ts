@@ -33,7 +33,10 @@ export interface StoreOptions {
   readonly db: LevelDb;
   readonly wal: Wal;
   readonly transport: Transport;
-  /** Wall clock in ms; TTLs and lease deadlines are read from it. */
+  /**
+   * Wall clock in ms; key TTLs (absolute times) are read from it. Lease deadlines are not: they run
+   * on the monotonic clock (leaseNowMs), which a step of this one never moves.
+   */
   readonly nowMs?: () => number;
   readonly tickMs?: number;
   /**
@@ -136,6 +139,11 @@ export class Store implements ReplicaHost {
 
   nowMs(): number {
     return this.clock();
+  }
+
+  /** Lease deadlines' clock (ReplicaHost.leaseNowMs): the node's monotonic tick clock, in ms. */
+  leaseNowMs(): number {
+    return this.advanceClock();
   }
 
   isLeaseHome(group: GroupId, id: bigint): boolean {
@@ -290,7 +298,7 @@ export class Store implements ReplicaHost {
   leaseKeepAlive(group: GroupId, id: bigint): number {
     const replica = this.replica(group);
     if (!replica.isLeader) throw StoreError.unavailable("etcdserver: not leader", `this node does not lead shard ${group}; send keep-alives to its leader`);
-    const ttl = replica.leaseClock.keepAlive(id, this.clock());
+    const ttl = replica.leaseClock.keepAlive(id, this.leaseNowMs());
     if (ttl === undefined) throw new StoreError("NOT_FOUND", "etcdserver: requested lease not found", `lease ${id} expired or was revoked; grant a new one`);
     return ttl;
   }
@@ -528,15 +536,22 @@ export class Store implements ReplicaHost {
   private catchUpTicks(): void {
     if (this.closed || this.failure !== undefined) return;
     const clock = this.tickClock;
-    const realMs = performance.now();
-    clock.clockMs += (realMs - clock.realMs) * (this.options.tickRate?.() ?? 1);
-    clock.realMs = realMs;
+    this.advanceClock();
     const tickMs = this.options.tickMs ?? STORE_DEFAULTS.tickMs;
     const due = Math.floor((clock.clockMs - clock.tickedThroughMs) / tickMs);
     if (due <= 0) return;
     clock.tickedThroughMs += due * tickMs;
     // Past an election timeout or two, more ticks change nothing: every lease and timeout has run out.
     for (let i = 0; i < Math.min(due, TICKS_CAUGHT_UP_MAX); i++) this.tick();
+  }
+
+  /** Reads the monotonic clock into the tick clock (at tickRate() under test faults) and returns it. */
+  private advanceClock(): number {
+    const clock = this.tickClock;
+    const realMs = performance.now();
+    clock.clockMs += (realMs - clock.realMs) * (this.options.tickRate?.() ?? 1);
+    clock.realMs = realMs;
+    return clock.clockMs;
   }
 
   private tick(): void {
