@@ -6,6 +6,7 @@
 
 import type * as t from "../../proto/etcd_types.js";
 import { bytes, call, type NodeClients, now, sleep } from "./clients.js";
+import { ClientLoops } from "./client_loops.js";
 import { KeepAlive } from "./keep_alive.js";
 
 export interface LeaseOptions {
@@ -28,42 +29,20 @@ export interface LeaseRecord {
   journal?: string[];
 }
 
-export class LeaseWorkload {
+export class LeaseWorkload extends ClientLoops {
   readonly leases: LeaseRecord[] = [];
   readonly violations: string[] = [];
   counts = { granted: 0, putsOk: 0, putsUnknown: 0, revoked: 0, revokeFailed: 0, keptReads: 0 };
-  private running = true;
-  private readonly workers: Promise<void>[] = [];
   private seq = 0;
 
   constructor(
-    private readonly nodes: readonly NodeClients[],
+    nodes: readonly NodeClients[],
     private readonly options: LeaseOptions,
-  ) {}
-
-  start(): void {
-    for (let i = 0; i < this.options.clients; i++) this.workers.push(this.worker(i));
+  ) {
+    super(nodes, options.clients);
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.workers);
-  }
-
-  private pick(index: number): NodeClients | undefined {
-    const alive = this.nodes.filter((n) => n.node.process !== undefined);
-    return alive[index % Math.max(1, alive.length)];
-  }
-
-  private async worker(index: number): Promise<void> {
-    for (let round = 0; this.running; round++) {
-      const node = this.pick(index + round);
-      if (node === undefined) await sleep(100);
-      else await this.once(node, index + round);
-    }
-  }
-
-  private async once(node: NodeClients, turn: number): Promise<void> {
+  protected async round(node: NodeClients, turn: number): Promise<void> {
     const { ttlSeconds, keysPerLease, random } = this.options;
     const grantCallMs = now();
     let lease: t.LeaseGrantResponse;
@@ -111,7 +90,7 @@ export class LeaseWorkload {
   private async watchKept(keepAlive: KeepAlive, acked: readonly string[], turn: number, untilMs: number): Promise<void> {
     for (let i = 0; now() < untilMs && this.running; i++) {
       await sleep(200);
-      const node = this.pick(turn + i);
+      const node = this.liveNode(turn + i)?.node;
       if (node === undefined) continue;
       for (const key of acked) {
         const callMs = now();

@@ -5,6 +5,7 @@
 
 import type * as t from "../../proto/etcd_types.js";
 import { bytes, call, type NodeClients, now, sleep } from "./clients.js";
+import { ClientLoops } from "./client_loops.js";
 import { FencedResource } from "./fenced_resource.js";
 import { KeepAlive } from "./keep_alive.js";
 
@@ -29,45 +30,20 @@ export interface LockOptions {
   readonly random: () => number;
 }
 
-export class LockWorkload {
+export class LockWorkload extends ClientLoops {
   readonly holdings: Holding[] = [];
   readonly resource = new FencedResource();
   counts = { acquired: 0, lockFailed: 0, grantFailed: 0, unlockFailed: 0 };
-  private running = true;
-  private readonly workers: Promise<void>[] = [];
   private nextHolder = 1;
 
   constructor(
-    private readonly nodes: readonly NodeClients[],
+    nodes: readonly NodeClients[],
     private readonly options: LockOptions,
-  ) {}
-
-  start(): void {
-    for (let i = 0; i < this.options.clients; i++) this.workers.push(this.worker(i));
+  ) {
+    super(nodes, options.clients);
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.workers);
-  }
-
-  private pick(index: number): NodeClients | undefined {
-    const alive = this.nodes.filter((n) => n.node.process !== undefined);
-    return alive[index % Math.max(1, alive.length)];
-  }
-
-  private async worker(index: number): Promise<void> {
-    for (let round = 0; this.running; round++) {
-      const node = this.pick(index + round);
-      if (node === undefined) {
-        await sleep(100);
-        continue;
-      }
-      await this.once(node, index + round);
-    }
-  }
-
-  private async once(node: NodeClients, turn: number): Promise<void> {
+  protected async round(node: NodeClients, turn: number): Promise<void> {
     const ttlMs = this.options.ttlSeconds * 1000;
     const grantCallMs = now();
     let lease: t.LeaseGrantResponse;

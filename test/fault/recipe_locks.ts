@@ -11,6 +11,7 @@
 
 import { Etcd3, EtcdLockFailedError, type Lease, type Lock } from "etcd3";
 import { type NodeClients, now, sleep } from "./clients.js";
+import { ClientLoops } from "./client_loops.js";
 import { FencedResource } from "./fenced_resource.js";
 import { provenLifeMs } from "./keep_alive.js";
 import { LEASE_MARGIN_MS } from "./lock_check.js";
@@ -27,22 +28,21 @@ export interface RecipeLockOptions {
   readonly random: () => number;
 }
 
-export class RecipeLockWorkload {
+export class RecipeLockWorkload extends ClientLoops {
   readonly holdings: Holding[] = [];
   readonly resource = new FencedResource();
   /** Keys found gone, or on another lease, while their holder's lease surely lived. */
   readonly violations: string[] = [];
   counts = { acquired: 0, busy: 0, acquireFailed: 0, lostBeforeReadBack: 0, readBackFailed: 0, releaseFailed: 0 };
-  private running = true;
-  private readonly workers: Promise<void>[] = [];
   private nextHolder = 1;
   /** One etcd3 client per node, so that a holder stays on its node as the other workloads' clients do. */
   private readonly clients: Etcd3[];
 
   constructor(
-    private readonly nodes: readonly NodeClients[],
+    nodes: readonly NodeClients[],
     private readonly options: RecipeLockOptions,
   ) {
+    super(nodes, options.clients);
     this.clients = nodes.map(
       (n) =>
         new Etcd3({
@@ -53,26 +53,13 @@ export class RecipeLockWorkload {
     );
   }
 
-  start(): void {
-    for (let i = 0; i < this.options.clients; i++) this.workers.push(this.worker(i));
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.workers);
+  override async stop(): Promise<void> {
+    await super.stop();
     for (const client of this.clients) client.close();
   }
 
-  private async worker(index: number): Promise<void> {
-    for (let round = 0; this.running; round++) {
-      const alive = this.nodes.map((n, i) => ({ n, i })).filter(({ n }) => n.node.process !== undefined);
-      const pick = alive[(index + round) % Math.max(1, alive.length)];
-      if (pick === undefined) {
-        await sleep(100);
-        continue;
-      }
-      await this.once(this.clients[pick.i]!);
-    }
+  protected round(_node: NodeClients, _turn: number, nodeIndex: number): Promise<void> {
+    return this.once(this.clients[nodeIndex]!);
   }
 
   private async once(client: Etcd3): Promise<void> {
