@@ -60,7 +60,7 @@ export class NodeCluster {
         initialShards: shards,
         replicas,
         tickMs: 20,
-        leaderBalance: { intervalMs: 100, aliveWithinMs: 200 },
+        leaderBalance: { intervalMs: 100, aliveWithinMs: 200, retryAfterMs: 2_000 },
         stubSweep: { intervalMs: 100 },
       });
     }
