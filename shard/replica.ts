@@ -22,6 +22,14 @@ export interface HousekeepingSettings {
   readonly tombstoneRetentionMs: number;
 }
 
+/** A proposal encoded and waiting for the next turn. */
+export interface Unproposed {
+  readonly requestId: bigint;
+  readonly data: Uint8Array;
+  /** Housekeeping decided on the leader's clock: only the leader of this term may append it (Store.proposeInternal). */
+  readonly leaderTerm?: number;
+}
+
 /** What a replica asks of the store around it. */
 export interface ReplicaHost {
   /** The wall clock: key TTLs are absolute times on it. */
@@ -50,12 +58,7 @@ export class Replica {
   /** Readies taken and not yet advanced. */
   inFlight = 0;
   /** Proposals encoded and waiting for the next turn, which hands them to Raft in one call. */
-  unproposed: {
-    readonly requestId: bigint;
-    readonly data: Uint8Array;
-    /** Housekeeping decided on the leader's clock: only the leader of this term may append it (Store.proposeInternal). */
-    readonly leaderTerm?: number;
-  }[] = [];
+  unproposed: Unproposed[] = [];
   /** Some of `unproposed` were held back for want of a leader, and may have passed their deadline. */
   heldBack = false;
   /**
@@ -122,6 +125,42 @@ export class Replica {
 
   canTakeReady(pipelineDepth: number): boolean {
     return !this.installing && this.inFlight < pipelineDepth && this.raw.hasReady();
+  }
+
+  /** Hands this turn's proposals to Raft in one call, and tells each waiter where its proposal went. */
+  proposeUnproposed(): void {
+    if (this.unproposed.length === 0) return;
+    // Proposals held back while there was no leader may have passed their deadline meanwhile: their
+    // clients were told "timed out", so they must never be appended now.
+    let batch = this.heldBack ? this.unproposed.filter((p) => this.waiters.isWaiting(p.requestId)) : this.unproposed;
+    this.unproposed = [];
+    this.heldBack = false;
+    const { role, term } = this.raw.raft;
+    const outlived = (p: Unproposed): boolean => p.leaderTerm !== undefined && (role !== "leader" || p.leaderTerm !== term);
+    if (batch.some(outlived)) {
+      const lost = StoreError.unavailable("etcdserver: leader changed", "housekeeping decided by a leader that no longer leads is never proposed to another");
+      for (const p of batch.filter(outlived)) this.waiters.failProposal(p.requestId, lost);
+      batch = batch.filter((p) => !outlived(p));
+    }
+    if (batch.length === 0) return;
+    const result = this.raw.propose(batch.map((p) => p.data));
+    if (result.kind === "appended") {
+      batch.forEach((p, i) => this.waiters.placed(p.requestId, result.firstIndex + i));
+    } else if (result.kind === "forwarded") {
+      for (const p of batch) this.waiters.forwarded(p.requestId);
+    } else if (result.kind === "dropped" && (result.reason === "noLeader" || result.reason === "transferring")) {
+      // Not appended anywhere, so safe to propose again: kept (ahead of newer ones, in order) for the
+      // next turns until a leader takes them or their deadline passes, as etcd waits for a leader.
+      // An election or a leader transfer is then invisible to the client but for the wait.
+      this.unproposed = batch.concat(this.unproposed);
+      this.heldBack = true;
+    } else if (result.kind === "dropped") {
+      const overloaded = result.reason === "uncommittedLimit";
+      const message = result.reason === "noLeader" ? "etcdserver: no leader" : overloaded ? "etcdserver: too many requests" : "etcdserver: leader changed";
+      for (const p of batch) {
+        this.waiters.failProposal(p.requestId, overloaded ? new StoreError("RESOURCE_EXHAUSTED", message, result.message) : StoreError.unavailable(message, result.message));
+      }
+    }
   }
 
   /** Sends this turn's batch of linearizable reads (new ones and those asked again) to the core under one context. */

@@ -17,6 +17,7 @@ import { type LevelDb, replicaPrefix } from "./keyspace.js";
 import { type HousekeepingSettings, type RaftTuning, Replica, type ReplicaHost } from "./replica.js";
 import { commitStaged, currentGeneration, dropOtherGenerations, SnapshotSink, type StagedSnapshot } from "./snapshot/snapshot_sink.js";
 import { SnapshotSource } from "./snapshot/snapshot_source.js";
+import { TickClock } from "./tick_clock.js";
 import { StoreError } from "./store_error.js";
 import type { GroupId } from "./wal/record.js";
 import type { Wal } from "./wal/wal.js";
@@ -86,8 +87,6 @@ export interface StoreCounts {
 
 /** The request counter wraps within its 48 bits (below 2^53: exact as a number). */
 const REQUEST_COUNTER_MODULUS = 2 ** 48;
-/** Ticks delivered at once after a freeze: past twice the longest election timeout (20 ticks by default), more change nothing. */
-const TICKS_CAUGHT_UP_MAX = 100;
 
 export class Store implements ReplicaHost {
   private readonly replicas = new Map<GroupId, Replica>();
@@ -96,6 +95,8 @@ export class Store implements ReplicaHost {
   private readonly compaction: CompactionSettings;
   private readonly housekeeping: HousekeepingSettings;
   private readonly clock: () => number;
+  /** Raft ticks and lease deadlines are counted on it (monotonic). */
+  private readonly tickClock: TickClock;
   private turnScheduled = false;
   private checkpointing = false;
   private timer: NodeJS.Timeout | undefined;
@@ -115,6 +116,7 @@ export class Store implements ReplicaHost {
     this.compaction = { ...STORE_DEFAULTS.compaction, ...options.compaction };
     this.housekeeping = { ...STORE_DEFAULTS.housekeeping, ...options.housekeeping };
     this.clock = options.nowMs ?? Date.now;
+    this.tickClock = new TickClock(options.tickMs ?? STORE_DEFAULTS.tickMs, options.tickRate);
     const silentMs = options.transport.silentMs?.bind(options.transport);
     this.ticker = new GroupTicker({ ...QUIESCE_DEFAULTS, ...options.quiesce }, options.tickMs ?? STORE_DEFAULTS.tickMs, silentMs);
     assert(options.nodeId > 0 && options.nodeId < 0x10000, "node ids must fit in 16 bits (they prefix request ids)");
@@ -129,10 +131,9 @@ export class Store implements ReplicaHost {
     const store = new Store(options);
     for (const group of options.wal.groups()) await store.openReplica(group);
     await options.wal.sync();
-    const tickMs = options.tickMs ?? STORE_DEFAULTS.tickMs;
-    store.tickClock.realMs = performance.now(); // opening took what it took: ticks count from now
-    if (options.tickRate === undefined) store.timer = setInterval(() => store.catchUpTicks(), tickMs);
-    else store.tickSkewed(tickMs, options.tickRate);
+    store.tickClock.skipDue(); // opening took what it took: ticks count from now
+    if (options.tickRate === undefined) store.timer = setInterval(() => store.catchUpTicks(), store.tickClock.tickMs);
+    else store.tickSkewed();
     store.schedule();
     return store;
   }
@@ -143,7 +144,7 @@ export class Store implements ReplicaHost {
 
   /** Lease deadlines' clock (ReplicaHost.leaseNowMs): the node's monotonic tick clock, in ms. */
   leaseNowMs(): number {
-    return this.advanceClock();
+    return this.tickClock.nowMs();
   }
 
   isLeaseHome(group: GroupId, id: bigint): boolean {
@@ -419,7 +420,7 @@ export class Store implements ReplicaHost {
     try {
       for (const replica of this.replicas.values()) {
         replica.noticeLeader();
-        this.proposeBatch(replica);
+        replica.proposeUnproposed();
         replica.askReadIndex(leaseReads);
         while (replica.canTakeReady(depth)) {
           const ready = replica.raw.ready();
@@ -444,40 +445,6 @@ export class Store implements ReplicaHost {
     if (written.length === 0) return;
     const synced = mustSync ? this.options.wal.sync() : Promise.resolve();
     for (const { replica, ready } of written) this.enqueue(replica, () => synced, ready);
-  }
-
-  private proposeBatch(replica: Replica): void {
-    if (replica.unproposed.length === 0) return;
-    // Proposals held back while there was no leader may have passed their deadline meanwhile: their
-    // clients were told "timed out", so they must never be appended now.
-    let batch = replica.heldBack ? replica.unproposed.filter((p) => replica.waiters.isWaiting(p.requestId)) : replica.unproposed;
-    replica.unproposed = [];
-    replica.heldBack = false;
-    const { role, term } = replica.raw.raft;
-    if (batch.some((p) => p.leaderTerm !== undefined && (role !== "leader" || p.leaderTerm !== term))) {
-      const lost = StoreError.unavailable("etcdserver: leader changed", "housekeeping decided by a leader that no longer leads is never proposed to another");
-      for (const p of batch) if (p.leaderTerm !== undefined && (role !== "leader" || p.leaderTerm !== term)) replica.waiters.failProposal(p.requestId, lost);
-      batch = batch.filter((p) => p.leaderTerm === undefined || (role === "leader" && p.leaderTerm === term));
-    }
-    if (batch.length === 0) return;
-    const result = replica.raw.propose(batch.map((p) => p.data));
-    if (result.kind === "appended") {
-      batch.forEach((p, i) => replica.waiters.placed(p.requestId, result.firstIndex + i));
-    } else if (result.kind === "forwarded") {
-      for (const p of batch) replica.waiters.forwarded(p.requestId);
-    } else if (result.kind === "dropped" && (result.reason === "noLeader" || result.reason === "transferring")) {
-      // Not appended anywhere, so safe to propose again: kept (ahead of newer ones, in order) for the
-      // next turns until a leader takes them or their deadline passes, as etcd waits for a leader.
-      // An election or a leader transfer is then invisible to the client but for the wait.
-      replica.unproposed = batch.concat(replica.unproposed);
-      replica.heldBack = true;
-    } else if (result.kind === "dropped") {
-      const overloaded = result.reason === "uncommittedLimit";
-      const message = result.reason === "noLeader" ? "etcdserver: no leader" : overloaded ? "etcdserver: too many requests" : "etcdserver: leader changed";
-      for (const p of batch) {
-        replica.waiters.failProposal(p.requestId, overloaded ? new StoreError("RESOURCE_EXHAUSTED", message, result.message) : StoreError.unavailable(message, result.message));
-      }
-    }
   }
 
   /**
@@ -514,44 +481,22 @@ export class Store implements ReplicaHost {
     if (ready.hardState !== undefined) wal.setHardState(group, ready.hardState);
   }
 
-  /** Test faults only: the timer fires every tickMs / rate() ms of real time, the rate read again each time. */
-  private tickSkewed(tickMs: number, rate: () => number): void {
+  /** Test faults only: the timer fires once per tick of the skewed clock, its rate read again each time. */
+  private tickSkewed(): void {
     this.timer = setTimeout(() => {
       if (this.closed || this.failure !== undefined) return;
       this.catchUpTicks();
-      this.tickSkewed(tickMs, rate);
-    }, tickMs / rate());
+      this.tickSkewed();
+    }, this.tickClock.realTickMs());
   }
 
-  /** The node's tick clock (ms): monotonic real time, or (test faults only) real time run at tickRate(). */
-  private tickClock = { realMs: performance.now(), clockMs: 0, tickedThroughMs: 0 };
-
   /**
-   * Delivers every tick that is due by the node's clock, however late the timer fired. raft.ts's
-   * readIndex requires it: a leader whose process was frozen (SIGSTOP, a VM or GC pause, a blocked
-   * event loop) wakes with its timer firing once, and counted in delivered ticks its lease would
-   * still hold while in real time it ran out and another leader took writes; it must see that before
-   * it answers a read from its lease. So turn() catches up first, before any read index is asked.
+   * Delivers every tick due by the tick clock, however late the timer fired (tick_clock.ts says why).
+   * turn() calls it first, so a leader that was frozen sees its lease run out before any read index.
    */
   private catchUpTicks(): void {
     if (this.closed || this.failure !== undefined) return;
-    const clock = this.tickClock;
-    this.advanceClock();
-    const tickMs = this.options.tickMs ?? STORE_DEFAULTS.tickMs;
-    const due = Math.floor((clock.clockMs - clock.tickedThroughMs) / tickMs);
-    if (due <= 0) return;
-    clock.tickedThroughMs += due * tickMs;
-    // Past an election timeout or two, more ticks change nothing: every lease and timeout has run out.
-    for (let i = 0; i < Math.min(due, TICKS_CAUGHT_UP_MAX); i++) this.tick();
-  }
-
-  /** Reads the monotonic clock into the tick clock (at tickRate() under test faults) and returns it. */
-  private advanceClock(): number {
-    const clock = this.tickClock;
-    const realMs = performance.now();
-    clock.clockMs += (realMs - clock.realMs) * (this.options.tickRate?.() ?? 1);
-    clock.realMs = realMs;
-    return clock.clockMs;
+    for (let due = this.tickClock.takeDue(); due > 0; due--) this.tick();
   }
 
   private tick(): void {
