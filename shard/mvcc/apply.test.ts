@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { Entry } from "../../raft/index.js";
 import { type ApplyTarget, applyEntries } from "./apply.js";
+import { EventIndex } from "./event_index.js";
 import { encodeCommand } from "./command_codec.js";
 import { KeyLayout } from "./keys.js";
 import { MVCC_DEFAULTS } from "./limits.js";
@@ -25,6 +26,7 @@ async function target(db: MvccDb, batchBytesMax: number, published: ShardMeta[],
     limits: MVCC_DEFAULTS,
     batchBytesMax,
     meta: FRESH_META,
+    eventIndex: new EventIndex(),
     async write(batch: Overlay, meta: ShardMeta) {
       const ops = batch.batchOps();
       batch.clear();

@@ -18,6 +18,7 @@ import { applyLeaseGrant, applyLeaseRevoke } from "./leases.js";
 import { applyExpireKeys } from "./ttl.js";
 import { applyPurgeTombstones } from "./tombstones.js";
 import { compactEvents, trimEvents } from "./events.js";
+import type { EventIndex } from "./event_index.js";
 
 /** A batch is written early, at an entry boundary, once its writes weigh this much. */
 export const BATCH_BYTES_MAX = 16 * 1024 * 1024;
@@ -31,6 +32,8 @@ export interface ApplyTarget {
   readonly batchBytesMax: number;
   /** The meta as of the last batch handed to `write`. */
   readonly meta: ShardMeta;
+  /** The retained events by revision, kept in step with the commands that succeed. */
+  readonly eventIndex: EventIndex;
   /**
    * Takes every write of `batch` (left empty) for the database, and lets readers see them together
    * with `meta` and the lease changes. Resolves once they are visible, not necessarily written.
@@ -97,12 +100,13 @@ async function applyCommandEntry(target: ApplyTarget, batch: Overlay, meta: Shar
   }
   const requestId = command.header.requestId;
   const nowMs = Math.max(meta.lastNowMs, command.header.nowMs);
-  const scope = new CommandScope(target.layout, target.limits, batch, index, nowMs, meta);
+  const scope = new CommandScope(target.layout, target.limits, batch, index, nowMs, meta, target.eventIndex);
   try {
     // A put needs no iteration: it runs without yielding to the event loop.
     const response = command.op === "put" ? applyPut(scope, command.put) : await execute(scope, command);
     if (scope.eventCount > target.limits.eventsRetainedMax) await trimEvents(scope);
     scope.overlay.commitTo(batch);
+    target.eventIndex.committed(index, scope.sub, scope.compactRevision);
     return {
       meta: {
         ...meta,

@@ -4,6 +4,7 @@
 // whole revisions are trimmed at apply (deterministically: the rule depends only on the log).
 
 import { compactedError } from "./errors.js";
+import type { EventIndex } from "./event_index.js";
 import { type KeyLayout, keyInRange } from "./keys.js";
 import { decodeEvent, encodeEvent } from "./record_codec.js";
 import type { WatchEvent } from "./requests.js";
@@ -29,36 +30,46 @@ export function eventTrimSlack(eventsRetainedMax: number): number {
   return Math.min(1024, Math.floor(eventsRetainedMax / 8));
 }
 
-/** Trims the oldest whole revisions once the log is over eventsRetainedMax; compactRevision follows. */
+/**
+ * Trims the oldest whole revisions once the log is over eventsRetainedMax; compactRevision follows.
+ * The command's own events come last, and go too if the older ones are not enough (a delete of more
+ * keys than the log keeps).
+ */
 export async function trimEvents(scope: CommandScope): Promise<void> {
   const max = scope.limits.eventsRetainedMax;
   if (scope.eventCount <= max) return;
   const target = max - eventTrimSlack(max);
-  const doomed: Uint8Array[] = [];
+  const index = await loadedIndex(scope);
   let remaining = scope.eventCount;
   let lastRevision = -1;
-  // From past compactRevision, not from 0: no event is left at or below it (meta.ts), and LevelDB
-  // would otherwise step over the tombstones of every event trimmed since its last compaction.
-  for await (const [key] of scope.overlay.scan(scope.layout.eventRange(scope.compactRevision + 1, undefined), true)) {
-    const revision = scope.layout.revisionOfEvent(key);
-    if (remaining <= target && revision !== lastRevision) break;
-    doomed.push(key);
-    remaining--;
+  const drop = (revision: number, count: number): void => {
+    for (let sub = 0; sub < count; sub++) scope.overlay.del(scope.layout.event(revision, sub));
+    remaining -= count;
     lastRevision = revision;
+  };
+  for (const [revision, count] of index.oldestFirst()) {
+    if (remaining <= target) break;
+    drop(revision, count);
   }
-  for (const key of doomed) scope.overlay.del(key);
+  if (remaining > target && scope.sub > 0) drop(scope.revision, scope.sub);
   scope.eventCount = remaining;
   scope.compactRevision = Math.max(scope.compactRevision, lastRevision);
 }
 
 /** Drops every event at or below `revision` (the caller checked it against the current state). */
 export async function compactEvents(scope: CommandScope, revision: number): Promise<void> {
-  const doomed: Uint8Array[] = [];
-  const range = scope.layout.eventRange(scope.compactRevision + 1, revision + 1);
-  for await (const [key] of scope.overlay.scan(range, true)) doomed.push(key);
-  for (const key of doomed) scope.overlay.del(key);
-  scope.eventCount -= doomed.length;
+  const index = await loadedIndex(scope);
+  for (const [eventRevision, count] of index.oldestFirst()) {
+    if (eventRevision > revision) break;
+    for (let sub = 0; sub < count; sub++) scope.overlay.del(scope.layout.event(eventRevision, sub));
+    scope.eventCount -= count;
+  }
   scope.compactRevision = revision;
+}
+
+async function loadedIndex(scope: CommandScope): Promise<EventIndex> {
+  if (!scope.eventIndex.loaded) await scope.eventIndex.load(scope.before, scope.layout, scope.compactRevision);
+  return scope.eventIndex;
 }
 
 /**

@@ -2,6 +2,7 @@
 // overlay over the call's pending batch), its events' sub-revision counter, the shard numbers it
 // moves, and the lease table changes that readers may only see once the batch is written.
 
+import type { EventIndex } from "./event_index.js";
 import type { KeyLayout } from "./keys.js";
 import type { MvccLimits } from "./limits.js";
 import type { ShardMeta } from "./meta.js";
@@ -24,14 +25,17 @@ export class CommandScope {
   constructor(
     readonly layout: KeyLayout,
     readonly limits: MvccLimits,
-    under: Overlay,
+    /** What the entry saw before this command: the writes of the entries before it in the batch, over the database. */
+    readonly before: Overlay,
     /** The entry's index: every change this command makes carries it. */
     readonly revision: number,
     /** header.nowMs made monotonic: max(header.nowMs, meta.lastNowMs). */
     readonly nowMs: number,
     meta: ShardMeta,
+    /** The shard's retained events by revision, as of `before`; apply moves it once the command succeeds. */
+    readonly eventIndex: EventIndex,
   ) {
-    this.overlay = new Overlay(under);
+    this.overlay = new Overlay(before);
     this.eventCount = meta.eventCount;
     this.compactRevision = meta.compactRevision;
   }

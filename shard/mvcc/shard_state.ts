@@ -9,6 +9,7 @@ import { crc32c } from "@node-rs/crc32";
 import type { ConfState, Entry } from "../../raft/index.js";
 import type { ApplyResult } from "./command.js";
 import { BATCH_BYTES_MAX, applyEntries } from "./apply.js";
+import { EventIndex } from "./event_index.js";
 import { KeyLayout } from "./keys.js";
 import { type MvccLimits, resolveLimits } from "./limits.js";
 import { FRESH_META, type ShardMeta, decodeMeta } from "./meta.js";
@@ -42,6 +43,8 @@ export class ShardState {
   #meta: ShardMeta;
   /** Mirror of P 'l': lease id -> granted TTL, as of the last batch handed to LevelDB. */
   readonly #leases: Map<bigint, number>;
+  /** The retained events by revision, for trims and compactions; loaded when one first needs it. */
+  readonly #eventIndex = new EventIndex();
   /** Applies run one after another. */
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -101,6 +104,7 @@ export class ShardState {
           limits: this.limits,
           batchBytesMax: BATCH_BYTES_MAX,
           meta: this.#meta,
+          eventIndex: this.#eventIndex,
           write: (batch, meta, changes) => this.#write(batch, meta, changes),
         },
         entries,
