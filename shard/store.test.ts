@@ -4,6 +4,7 @@ import type { NodeId } from "../raft/index.js";
 import { LocalNet } from "../test/support/local_net.js";
 import type { LevelDb } from "./keyspace.js";
 import type { KeyValue } from "./mvcc/index.js";
+import { APPLY_CHUNK_ENTRIES } from "./replica.js";
 import { Store, type StoreOptions } from "./store.js";
 import { StoreError } from "./store_error.js";
 import { MemoryFiles } from "./wal/memory_files.js";
@@ -77,6 +78,28 @@ describe("a node's store", () => {
     const kv = await get(store, 1, "a");
     expect(text(kv?.value)).toBe("2");
     expect(kv).toMatchObject({ version: 2, createRevision: first.revision, modRevision: second.revision });
+  });
+
+  it("sends a client's next proposal to the log while the rest of a large batch still applies", async () => {
+    const disk = new Disk();
+    const store = await openStore(1, disk);
+    await store.createGroup(1, [1]);
+    await until("node 1 leads shard 1", () => store.replica(1).isLeader);
+    const wal = disk.wal!;
+    const order: string[] = [];
+    const append = wal.appendEntries.bind(wal);
+    wal.appendEntries = (group, entries) => {
+      order.push(`appended ${entries.map((e) => e.index).join(",")}`);
+      return append(group, entries);
+    };
+    const count = 3 * APPLY_CHUNK_ENTRIES;
+    const base = store.replica(1).state.applied.index;
+    const firstDone = put(store, 1, "k0", "v").then(() => put(store, 1, "again", "v")); // a client that goes on at once
+    const rest = Array.from({ length: count - 1 }, (_, i) => put(store, 1, `k${i + 1}`, "v").then(() => order.push(`answered ${i + 1}`)));
+    await Promise.all([firstDone, ...rest]);
+    const again = order.findIndex((line) => line === `appended ${base + count + 1}`);
+    expect(again).toBeGreaterThan(0);
+    expect(again).toBeLessThan(order.indexOf(`answered ${count - 1}`));
   });
 
   it("restarts from the synced log after a crash, replays only what the state machine lacks, and applies nothing twice", async () => {

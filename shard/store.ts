@@ -403,6 +403,10 @@ export class Store implements ReplicaHost {
 
   // ---- The loop ----------------------------------------------------------------------------------
 
+  turnPending(): boolean {
+    return this.turnScheduled;
+  }
+
   schedule(): void {
     if (this.turnScheduled || this.closed || this.failure !== undefined) return;
     this.turnScheduled = true;
