@@ -26,7 +26,7 @@ async function target(db: MvccDb, batchBytesMax: number, published: ShardMeta[],
     limits: MVCC_DEFAULTS,
     batchBytesMax,
     meta: FRESH_META,
-    eventIndex: new EventIndex(),
+    eventIndex: new EventIndex(0, 0),
     async write(batch: Overlay, meta: ShardMeta) {
       const ops = batch.batchOps();
       batch.clear();

@@ -1,7 +1,10 @@
 import { describe, expect, test } from "vitest";
 import type { CommandBody } from "./command.js";
 import { eventTrimSlack } from "./events.js";
+import { EventIndex } from "./event_index.js";
 import { bytes, dump, memoryDb, openShard } from "./fixtures.js";
+import { KeyLayout } from "./keys.js";
+import { DbSource } from "./store.js";
 
 const ALL = [bytes("\0"), bytes("\0")] as const;
 const MAX = 24;
@@ -104,5 +107,36 @@ describe("the event index", () => {
     expect(s.state.compactRevision).toBe(7);
     await s.put("g", "v");
     expect((await s.state.events(8, ...ALL, 100)).map((e) => e.kv.modRevision)).toEqual([8]);
+  });
+});
+
+describe("an event index over a log it has not read yet", () => {
+  test("reads it a window at a time, never splitting a revision, and goes on with what apply added", async () => {
+    const s = await openShard();
+    const sizes = [1, 3, 1, 1, 5, 2, 1, 4, 1, 1, 1, 2];
+    for (const [i, size] of sizes.entries()) {
+      const puts = Array.from({ length: size }, (_, j) => ({ put: { key: bytes(`r${i}-${j}`), value: bytes("v") } }));
+      await s.one({ op: "txn", txn: { compare: [], success: puts, failure: [] } });
+    }
+    await s.state.flushed();
+    const openApplied = s.state.applied.index;
+    const index = new EventIndex(0, openApplied, 4);
+    index.committed(openApplied + 1, 2, 0); // what apply adds after the state opened
+    const seen: [number, number][] = [];
+    let cursor = index.start();
+    let scans = 0;
+    for (;;) {
+      const entry = index.at(cursor);
+      if (entry !== undefined) {
+        seen.push([...entry]);
+        cursor++;
+        continue;
+      }
+      if (!(await index.scanMore(cursor, new DbSource(s.db), new KeyLayout(bytes("s1/"))))) break;
+      scans++;
+    }
+    expect(seen).toEqual([...sizes.map((size, i) => [i + 1, size]), [openApplied + 1, 2]]);
+    // Windows of at least 4 events, ending at a revision boundary: 1+3 | 1+1+5 | 2+1+4 | 1+1+1+2
+    expect(scans).toBe(4);
   });
 });

@@ -4,7 +4,6 @@
 // whole revisions are trimmed at apply (deterministically: the rule depends only on the log).
 
 import { compactedError } from "./errors.js";
-import type { EventIndex } from "./event_index.js";
 import { type KeyLayout, keyInRange } from "./keys.js";
 import { decodeEvent, encodeEvent } from "./record_codec.js";
 import type { WatchEvent } from "./requests.js";
@@ -39,7 +38,6 @@ export async function trimEvents(scope: CommandScope): Promise<void> {
   const max = scope.limits.eventsRetainedMax;
   if (scope.eventCount <= max) return;
   const target = max - eventTrimSlack(max);
-  const index = await loadedIndex(scope);
   let remaining = scope.eventCount;
   let lastRevision = -1;
   const drop = (revision: number, count: number): void => {
@@ -47,10 +45,11 @@ export async function trimEvents(scope: CommandScope): Promise<void> {
     remaining -= count;
     lastRevision = revision;
   };
-  for (const [revision, count] of index.oldestFirst()) {
-    if (remaining <= target) break;
+  await eachOldestEvent(scope, ([revision, count]) => {
+    if (remaining <= target) return false;
     drop(revision, count);
-  }
+    return true;
+  });
   if (remaining > target && scope.sub > 0) drop(scope.revision, scope.sub);
   scope.eventCount = remaining;
   scope.compactRevision = Math.max(scope.compactRevision, lastRevision);
@@ -58,18 +57,26 @@ export async function trimEvents(scope: CommandScope): Promise<void> {
 
 /** Drops every event at or below `revision` (the caller checked it against the current state). */
 export async function compactEvents(scope: CommandScope, revision: number): Promise<void> {
-  const index = await loadedIndex(scope);
-  for (const [eventRevision, count] of index.oldestFirst()) {
-    if (eventRevision > revision) break;
+  await eachOldestEvent(scope, ([eventRevision, count]) => {
+    if (eventRevision > revision) return false;
     for (let sub = 0; sub < count; sub++) scope.overlay.del(scope.layout.event(eventRevision, sub));
     scope.eventCount -= count;
-  }
+    return true;
+  });
   scope.compactRevision = revision;
 }
 
-async function loadedIndex(scope: CommandScope): Promise<EventIndex> {
-  if (!scope.eventIndex.loaded) await scope.eventIndex.load(scope.before, scope.layout, scope.compactRevision);
-  return scope.eventIndex;
+/** Calls `visit` with the log's revisions, oldest first, until it returns false or none are left. */
+async function eachOldestEvent(scope: CommandScope, visit: (entry: readonly [revision: number, count: number]) => boolean): Promise<void> {
+  const index = scope.eventIndex;
+  for (let cursor = index.start(); ; cursor++) {
+    let entry = index.at(cursor);
+    while (entry === undefined) {
+      if (!(await index.scanMore(cursor, scope.before, scope.layout))) return;
+      entry = index.at(cursor);
+    }
+    if (!visit(entry)) return;
+  }
 }
 
 /**

@@ -43,8 +43,8 @@ export class ShardState {
   #meta: ShardMeta;
   /** Mirror of P 'l': lease id -> granted TTL, as of the last batch handed to LevelDB. */
   readonly #leases: Map<bigint, number>;
-  /** The retained events by revision, for trims and compactions; loaded when one first needs it. */
-  readonly #eventIndex = new EventIndex();
+  /** The retained events by revision, for trims and compactions. */
+  readonly #eventIndex: EventIndex;
   /** Applies run one after another. */
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -57,6 +57,7 @@ export class ShardState {
     this.#writeBehind = new WriteBehind(db);
     this.#meta = meta;
     this.#leases = leases;
+    this.#eventIndex = new EventIndex(meta.compactRevision, meta.appliedIndex);
   }
 
   /** Loads the meta and the lease table; a fresh prefix starts at applied {0, 0}. */
