@@ -5,18 +5,8 @@
 // backoff ends does not meet a channel still sitting out a longer one of its own.
 
 import * as grpc from "@grpc/grpc-js";
-import { loadPeerApi, type PeerApi, type PeerSpec, type TypedClient } from "../../proto/index.js";
 import type { TransportLimits } from "./limits.js";
-
-export type PeerClient = TypedClient<PeerSpec["methods"]>;
-
-let api: PeerApi | undefined;
-
-/** The peer API, loaded once per process (it reads and parses the .proto file). */
-export function peerApi(): PeerApi {
-  api ??= loadPeerApi();
-  return api;
-}
+import { type PeerClient, peerService } from "./peer_definition.js";
 
 export function channelOptions(limits: TransportLimits): grpc.ChannelOptions {
   return {
@@ -36,7 +26,7 @@ export interface PeerClients {
 }
 
 export function openPeerClients(address: string, limits: TransportLimits): PeerClients {
-  const { Client } = peerApi().Peer;
+  const { Client } = peerService();
   const credentials = grpc.credentials.createInsecure();
   const options = channelOptions(limits);
   return {

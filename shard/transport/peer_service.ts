@@ -5,16 +5,19 @@
 // MsgSnap; any failure ends the call with a status that says why.
 
 import * as grpc from "@grpc/grpc-js";
-import type { peer, PeerSpec, ServiceHandlers, Writable } from "../../proto/index.js";
+import type { peer, ServiceHandlers, Writable } from "../../proto/index.js";
 import type { MsgSnap, NodeId } from "../../raft/index.js";
 import type { FaultInjector } from "../fault_injector.js";
 import { StoreError } from "../store_error.js";
 import type { GroupId } from "../wal/record.js";
 import type { TransportLimits } from "./limits.js";
-import { decodeMessage, decodeMeta, PeerProtocolError } from "./message_codec.js";
+import type { PeerTransportMethods } from "./peer_definition.js";
+import { PeerProtocolError } from "./peer_protocol_error.js";
+import type { DecodedRaftBatch, RaftBatch } from "./raft_batch.js";
+import { decodeMeta } from "./snapshot_meta_codec.js";
 import type { TransportHost } from "./transport_host.js";
 
-type IncomingRaft = grpc.ServerDuplexStream<peer.RaftBatch, Writable<peer.RaftBatch>>;
+type IncomingRaft = grpc.ServerDuplexStream<DecodedRaftBatch, RaftBatch>;
 type IncomingSnapshot = grpc.ServerReadableStream<peer.SnapshotChunk, Writable<peer.SnapshotAck>>;
 
 export interface PeerServiceStats {
@@ -22,6 +25,8 @@ export interface PeerServiceStats {
   readonly receivedBatches: number;
   /** Messages skipped: unreadable, addressed to another node, or arrived before a host was attached. */
   readonly rejectedMessages: number;
+  /** Batches skipped whole: their bytes are not a RaftBatch (framing broken outside any one message). */
+  readonly rejectedBatches: number;
   readonly snapshotsReceived: number;
   readonly snapshotsRefused: number;
 }
@@ -40,7 +45,7 @@ export class PeerService {
   private readonly streams = new Set<IncomingRaft>();
   /** Groups with a snapshot being received; a second one for the same group is refused. */
   private readonly receiving = new Set<GroupId>();
-  private counts = { receivedMessages: 0, receivedBatches: 0, rejectedMessages: 0, snapshotsReceived: 0, snapshotsRefused: 0 };
+  private counts = { receivedMessages: 0, receivedBatches: 0, rejectedMessages: 0, rejectedBatches: 0, snapshotsReceived: 0, snapshotsRefused: 0 };
   /** When a batch (empty ones too: the peers' node heartbeats) last came from each node, in performance.now() ms. */
   private readonly heardAtMs = new Map<NodeId, number>();
 
@@ -55,7 +60,7 @@ export class PeerService {
     return this.heardAtMs.get(node);
   }
 
-  handlers(): ServiceHandlers<PeerSpec["methods"]> {
+  handlers(): ServiceHandlers<PeerTransportMethods> {
     return {
       Raft: (call) => this.serveRaft(call),
       Snapshot: (call, done) => {
@@ -77,7 +82,7 @@ export class PeerService {
     this.streams.add(call);
     // Headers at once: the sender takes them as the sign that its stream is up.
     call.sendMetadata(new grpc.Metadata());
-    call.on("data", (batch: peer.RaftBatch) => this.receiveBatch(batch));
+    call.on("data", (decoded: DecodedRaftBatch) => this.receiveBatch(decoded));
     call.on("end", () => {
       this.streams.delete(call);
       call.end();
@@ -86,32 +91,31 @@ export class PeerService {
     call.on("cancelled", () => this.streams.delete(call));
   }
 
-  private receiveBatch(batch: peer.RaftBatch): void {
+  private receiveBatch(decoded: DecodedRaftBatch): void {
+    if (!decoded.ok) {
+      this.counts.rejectedBatches++;
+      this.options.log(`node ${this.options.nodeId}: dropped a Raft batch: ${decoded.error.message}`);
+      return;
+    }
+    const { batch } = decoded;
     if (this.options.faults?.dropsFrom(batch.fromNode) === true) return; // lost, heartbeat and all
     this.counts.receivedBatches++;
     if (batch.toNode === this.options.nodeId) this.heardAtMs.set(batch.fromNode, performance.now());
     const host = this.options.host();
-    const total = batch.groups.reduce((n, g) => n + g.messages.length, 0);
     if (batch.toNode !== this.options.nodeId || host === undefined) {
+      const total = batch.groups.reduce((n, g) => n + g.messages.length + g.unreadable.length, 0);
       this.counts.rejectedMessages += total;
       const why = host === undefined ? "no store is attached yet" : `it is addressed to node ${batch.toNode}; check the peer addresses of node ${batch.fromNode}`;
       this.options.log(`node ${this.options.nodeId}: dropped a batch of ${total} messages from node ${batch.fromNode}: ${why}`);
       return;
     }
-    for (const { group, messages } of batch.groups) {
-      for (const wire of messages) {
-        let message;
-        try {
-          message = decodeMessage(wire);
-        } catch (error) {
-          if (!(error instanceof PeerProtocolError)) throw error;
-          this.counts.rejectedMessages++;
-          this.options.log(`node ${this.options.nodeId}: dropped a message of group ${group} from node ${batch.fromNode}: ${error.message}`);
-          continue;
-        }
-        this.counts.receivedMessages++;
-        host.step(group, message);
+    for (const { group, messages, unreadable } of batch.groups) {
+      for (const error of unreadable) {
+        this.counts.rejectedMessages++;
+        this.options.log(`node ${this.options.nodeId}: dropped a message of group ${group} from node ${batch.fromNode}: ${error.message}`);
       }
+      this.counts.receivedMessages += messages.length;
+      for (const message of messages) host.step(group, message);
     }
   }
 

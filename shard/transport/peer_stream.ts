@@ -13,16 +13,15 @@
 // tells the peer this node is alive (PeerTransport.silentMs).
 
 import * as grpc from "@grpc/grpc-js";
-import type { peer, Writable } from "../../proto/index.js";
 import type { Message, NodeId } from "../../raft/index.js";
 import type { GroupId } from "../wal/record.js";
 import { Backoff } from "./backoff.js";
 import type { TransportLimits } from "./limits.js";
-import { encodeMessage } from "./message_codec.js";
-import type { PeerClient } from "./peer_channel.js";
+import type { PeerClient } from "./peer_definition.js";
+import type { DecodedRaftBatch, RaftBatch } from "./raft_batch.js";
 import { SendQueue } from "./send_queue.js";
 
-type RaftCall = grpc.ClientDuplexStream<Writable<peer.RaftBatch>, peer.RaftBatch>;
+type RaftCall = grpc.ClientDuplexStream<RaftBatch, DecodedRaftBatch>;
 
 type StreamState =
   | { readonly kind: "idle" }
@@ -116,13 +115,8 @@ export class PeerStream {
     const { nodeId, peerId, limits } = this.options;
     while (this.queue.messages > 0 && state.writable) {
       const groups = this.queue.take(limits.batchBytesMax);
-      let count = 0;
-      const batch = groups.map(({ group, messages }) => {
-        count += messages.length;
-        return { group, messages: messages.map(encodeMessage) };
-      });
-      state.writable = state.call.write({ fromNode: nodeId, toNode: peerId, groups: batch });
-      this.counts.sentMessages += count;
+      state.writable = state.call.write({ fromNode: nodeId, toNode: peerId, groups });
+      for (const { messages } of groups) this.counts.sentMessages += messages.length;
       this.counts.sentBatches++;
       this.sentSincePing = true;
     }

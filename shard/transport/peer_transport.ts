@@ -11,7 +11,8 @@ import { type FaultInjector, NO_FAULTS } from "../fault_injector.js";
 import type { Transport } from "../store.js";
 import type { GroupId } from "../wal/record.js";
 import { resolveLimits, type TransportLimits } from "./limits.js";
-import { channelOptions, closePeerClients, openPeerClients, type PeerClients, peerApi } from "./peer_channel.js";
+import { channelOptions, closePeerClients, openPeerClients, type PeerClients } from "./peer_channel.js";
+import { peerService } from "./peer_definition.js";
 import { PeerService, type PeerServiceStats } from "./peer_service.js";
 import { PeerStream, type PeerStreamStats } from "./peer_stream.js";
 import { sendSnapshot } from "./snapshot_sender.js";
@@ -119,7 +120,7 @@ export class PeerTransport implements Transport {
     if (this.closed) throw new Error(`Cannot start node ${this.options.nodeId}'s peer transport: it was closed`);
     if (this.server !== undefined) throw new Error(`Node ${this.options.nodeId}'s peer server is already running on ${this.boundAddress}`);
     const server = new grpc.Server(channelOptions(this.limits));
-    server.addService(peerApi().Peer.definition, this.service.handlers());
+    server.addService(peerService().definition, this.service.handlers());
     for (const extra of this.options.services ?? []) server.addService(extra.definition, extra.implementation);
     const address = this.boundAddress ?? this.options.listenAddress;
     const port = await new Promise<number>((resolve, reject) => {

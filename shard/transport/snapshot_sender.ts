@@ -9,8 +9,8 @@ import * as grpc from "@grpc/grpc-js";
 import type { peer, Writable } from "../../proto/index.js";
 import type { MsgSnap, NodeId } from "../../raft/index.js";
 import type { GroupId } from "../wal/record.js";
-import { encodeMeta } from "./message_codec.js";
-import type { PeerClient } from "./peer_channel.js";
+import type { PeerClient } from "./peer_definition.js";
+import { encodeMeta } from "./snapshot_meta_codec.js";
 
 export interface SnapshotSendRequest {
   readonly fromNode: NodeId;

@@ -1,20 +1,28 @@
-// Raft messages (raft/types.ts) to and from the peer API's RaftMessage (proto/shardkv/peer/v1), field
-// by field, with nothing lost: numbers stay numbers (the peer loader decodes uint64 as numbers; Raft
-// terms and indexes stay below 2^53), entry data stays bytes. Decoding copies entry data out of the
-// received gRPC message, since entries live on in the log cache and a view would pin the whole batch.
-// A message this version cannot read is a PeerProtocolError, never an assertion: it came off the wire.
+// For tests only: Peer.Raft's former path, kept as the reference the hand-written codec is checked
+// against. raft/types.ts messages map to the plain objects that proto-loader's serializers take and
+// give (protobufjs reflection: fromObject and toObject over peer.proto), and back. Nothing in the
+// node uses it.
 
 import { peer, type Writable } from "../../proto/index.js";
-import type { ConfState, Entry, EntryType, Message, MsgSnap, ProposedEntry, SnapshotMeta } from "../../raft/index.js";
+import type { Entry, EntryType, Message, MsgSnap, ProposedEntry, SnapshotMeta } from "../../raft/index.js";
+import { peerApi } from "./peer_definition.js";
+import { PeerProtocolError } from "./peer_protocol_error.js";
+import type { RaftBatch } from "./raft_batch.js";
+import { decodeMeta, encodeMeta } from "./snapshot_meta_codec.js";
 
-/** A peer sent something this node cannot read: a bug or a version skew, not a reason to stop. */
-export class PeerProtocolError extends Error {
-  override readonly name = "PeerProtocolError";
+/** A RaftBatch's bytes, as proto-loader's encoder writes them. */
+export function referenceEncode(batch: RaftBatch): Buffer {
+  const groups = batch.groups.map(({ group, messages }) => ({ group, messages: messages.map(encodeMessage) }));
+  return peerApi().Peer.definition.Raft.requestSerialize({ fromNode: batch.fromNode, toNode: batch.toNode, groups });
 }
 
-type WireEntryType = Writable<peer.EntryType>;
+/** A RaftBatch's bytes as proto-loader's decoder reads them, each message mapped (which may throw). */
+export function referenceDecode(bytes: Buffer): RaftBatch {
+  const wire = peerApi().Peer.definition.Raft.requestDeserialize(bytes);
+  return { fromNode: wire.fromNode, toNode: wire.toNode, groups: wire.groups.map(({ group, messages }) => ({ group, messages: messages.map(decodeMessage) })) };
+}
 
-const ENTRY_TYPE_TO_WIRE: Readonly<Record<EntryType, WireEntryType>> = {
+const ENTRY_TYPE_TO_WIRE: Readonly<Record<EntryType, Writable<peer.EntryType>>> = {
   normal: peer.EntryType.ENTRY_TYPE_NORMAL,
   confChange: peer.EntryType.ENTRY_TYPE_CONF_CHANGE,
 };
@@ -26,12 +34,9 @@ function entryTypeFromWire(type: peer.EntryType): EntryType {
     case peer.EntryType.ENTRY_TYPE_CONF_CHANGE:
       return "confChange";
     default:
-      // proto3 enums are open: a newer peer may send a type this version does not know.
       throw new PeerProtocolError(`Cannot read an entry of type ${type}: this node knows types 0 and 1; upgrade it to the peer's version`);
   }
 }
-
-// ---- To the wire -------------------------------------------------------------------------------
 
 export function encodeMessage(m: Message): Writable<peer.RaftMessage> {
   const envelope = { from: m.from, to: m.to, term: m.term };
@@ -71,12 +76,6 @@ function encodeEntry(e: Entry): Writable<peer.Entry> {
   return { term: e.term, index: e.index, type: ENTRY_TYPE_TO_WIRE[e.type], data: e.data };
 }
 
-export function encodeMeta(meta: SnapshotMeta): Writable<peer.SnapshotMeta> {
-  return { index: meta.index, term: meta.term, confState: { voters: meta.confState.voters, learners: meta.confState.learners } };
-}
-
-// ---- From the wire -----------------------------------------------------------------------------
-
 export function decodeMessage(w: peer.RaftMessage): Message {
   const envelope = { from: w.from, to: w.to, term: w.term };
   switch (w.type) {
@@ -115,28 +114,14 @@ export function decodeMessage(w: peer.RaftMessage): Message {
 
 function decodeSnap(envelope: Pick<MsgSnap, "from" | "to" | "term">, w: peer.MsgSnap): MsgSnap {
   if (w.snapshot === null) throw new PeerProtocolError(`Cannot read a snapshot message from ${envelope.from}: it has no snapshot`);
-  return { ...envelope, type: "snap", snapshot: { meta: decodeMeta(w.snapshot.meta), data: copyBytes(w.snapshot.data) } };
-}
-
-export function decodeMeta(meta: peer.SnapshotMeta | null): SnapshotMeta {
-  if (meta === null) throw new PeerProtocolError("Cannot read a snapshot without its metadata (index, term, membership)");
-  if (meta.confState === null) throw new PeerProtocolError(`Cannot read the snapshot at index ${meta.index}: it has no membership (confState)`);
-  return { index: meta.index, term: meta.term, confState: decodeConfState(meta.confState) };
-}
-
-function decodeConfState(c: peer.ConfState): ConfState {
-  return { voters: [...c.voters], learners: [...c.learners] };
+  const meta: SnapshotMeta = decodeMeta(w.snapshot.meta);
+  return { ...envelope, type: "snap", snapshot: { meta, data: new Uint8Array(w.snapshot.data) } };
 }
 
 function decodeEntry(e: peer.Entry): Entry {
-  return { term: e.term, index: e.index, type: entryTypeFromWire(e.type), data: copyBytes(e.data) };
+  return { term: e.term, index: e.index, type: entryTypeFromWire(e.type), data: new Uint8Array(e.data) };
 }
 
 function decodeProposed(e: peer.ProposedEntry): ProposedEntry {
-  return { type: entryTypeFromWire(e.type), data: copyBytes(e.data) };
-}
-
-/** A plain Uint8Array with its own memory (the decoded Buffer is a view into the received message). */
-function copyBytes(data: Buffer): Uint8Array {
-  return new Uint8Array(data);
+  return { type: entryTypeFromWire(e.type), data: new Uint8Array(e.data) };
 }
