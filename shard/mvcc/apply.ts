@@ -100,12 +100,14 @@ async function applyCommandEntry(target: ApplyTarget, batch: Overlay, meta: Shar
   }
   const requestId = command.header.requestId;
   const nowMs = Math.max(meta.lastNowMs, command.header.nowMs);
-  const scope = new CommandScope(target.layout, target.limits, batch, index, nowMs, meta, target.eventIndex);
+  // A put checks everything before it writes (kv_ops.ts), so it writes in the batch itself; it needs
+  // no iteration either, and runs without yielding to the event loop.
+  const isPut = command.op === "put";
+  const scope = new CommandScope(target.layout, target.limits, batch, index, nowMs, meta, target.eventIndex, isPut);
   try {
-    // A put needs no iteration: it runs without yielding to the event loop.
     const response = command.op === "put" ? applyPut(scope, command.put) : await execute(scope, command);
     if (scope.eventCount > target.limits.eventsRetainedMax) await trimEvents(scope);
-    scope.overlay.commitTo(batch);
+    if (!scope.direct) scope.overlay.commitTo(batch);
     target.eventIndex.committed(index, scope.sub, scope.compactRevision);
     return {
       meta: {

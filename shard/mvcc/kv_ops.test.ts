@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { bytes, errorOf, openShard, responseOf, text } from "./fixtures.js";
+import { bytes, dump, errorOf, openShard, responseOf, text } from "./fixtures.js";
 import { ETCD_ERRORS } from "./errors.js";
 import type { DeleteRangeResponse, PutResponse } from "./requests.js";
 
@@ -76,6 +76,23 @@ describe("put", () => {
     expect(errorOf(result)).toMatchObject({ code: "NOT_FOUND", message: ETCD_ERRORS.leaseNotFound });
     expect(s.state.getSync(bytes("a"), 0)).toBeUndefined();
     expect(await s.state.events(1, bytes("a"), undefined, 10)).toEqual([]);
+  });
+
+  test("a put that fails over an expired key writes nothing, not even the expired key's deletion", async () => {
+    const s = await openShard();
+    await s.put("a", "1", { ttlMs: 1_000 });
+    await s.put("b", "1"); // another entry, so that the failed one's batch holds more than itself
+    await s.state.flushed();
+    const before = await dump(s.db);
+    s.setNow(s.now() + 5_000);
+    const failed = await s.run(
+      { op: "put", put: { key: bytes("a"), value: bytes("2"), lease: 99n } },
+      { op: "put", put: { key: bytes("a"), value: new Uint8Array(0), ignoreValue: true } },
+    );
+    expect(failed.map((r) => errorOf(r).message)).toEqual([ETCD_ERRORS.leaseNotFound, ETCD_ERRORS.keyNotFound]);
+    await s.state.flushed();
+    const after = (await dump(s.db)).filter(([key]) => !key.startsWith(Buffer.from("s1/m").toString("hex")));
+    expect(after).toEqual(before.filter(([key]) => !key.startsWith(Buffer.from("s1/m").toString("hex"))));
   });
 
   test("the empty key is refused at apply with etcd's message", async () => {

@@ -11,17 +11,18 @@ import type { CommandScope } from "./scope.js";
 import { deleteKey, isExpired, readRecord, writeKey } from "./key_store.js";
 import { leaseExists } from "./leases.js";
 
+/**
+ * Every check comes before the first write, so that a put that fails has written nothing: apply runs
+ * puts straight in the entry's batch, with no overlay of their own to roll back (apply.ts).
+ */
 export function applyPut(scope: CommandScope, req: PutRequest): PutResponse {
   if (req.key.length === 0) throw invalidArgument(ETCD_ERRORS.emptyKey);
   if (req.ignoreValue === true && req.value.length !== 0) throw invalidArgument(ETCD_ERRORS.valueProvided);
   if (req.ignoreLease === true && req.lease !== undefined && req.lease !== 0n) throw invalidArgument(ETCD_ERRORS.leaseProvided);
   let previous = readRecord(scope.overlay, scope.layout, req.key);
   let live = previous === undefined || previous.tombstone ? undefined : previous.kv;
-  if (live !== undefined && isExpired(live, scope.nowMs)) {
-    deleteKey(scope, live);
-    previous = { tombstone: true, deletedRevision: scope.revision };
-    live = undefined;
-  }
+  const expired = live !== undefined && isExpired(live, scope.nowMs) ? live : undefined;
+  if (expired !== undefined) live = undefined;
   if ((req.ignoreValue === true || req.ignoreLease === true) && live === undefined) {
     throw invalidArgument(ETCD_ERRORS.keyNotFound);
   }
@@ -29,6 +30,11 @@ export function applyPut(scope: CommandScope, req: PutRequest): PutResponse {
   if (req.ignoreLease !== true && lease !== 0n && !leaseExists(scope, lease)) throw leaseNotFoundError();
   const value = req.ignoreValue === true ? live!.value : req.value;
   const kv = newKv(scope, req, live, value, lease);
+  // Writes from here on: nothing below throws.
+  if (expired !== undefined) {
+    deleteKey(scope, expired);
+    previous = { tombstone: true, deletedRevision: scope.revision };
+  }
   writeKey(scope, kv, previous, live);
   return req.prevKv === true && live !== undefined ? { prevKv: live } : {};
 }

@@ -34,8 +34,13 @@ export class CommandScope {
     meta: ShardMeta,
     /** The shard's retained events by revision, as of `before`; apply moves it once the command succeeds. */
     readonly eventIndex: EventIndex,
+    /**
+     * Writes go straight into `before`: only for a command that writes nothing unless it succeeds
+     * (a put checks everything first), which spares it an overlay and the copy out of it.
+     */
+    readonly direct = false,
   ) {
-    this.overlay = new Overlay(before);
+    this.overlay = direct ? before : new Overlay(before);
     this.eventCount = meta.eventCount;
     this.compactRevision = meta.compactRevision;
   }
