@@ -53,7 +53,7 @@ export class ForwardClient {
     if (old?.address === address) return;
     old?.client.close();
     api ??= loadPeerApi();
-    this.clients.set(node, { address, client: new api.Forward.Client(address, grpc.credentials.createInsecure()) });
+    this.clients.set(node, { address, client: new api.Forward.Client(address, grpc.credentials.createInsecure(), { "grpc.enable_channelz": 0 }) });
   }
 
   call(node: NodeId, req: peer.ForwardRequest, deadlineMs: number): Promise<peer.ForwardResponse> {

@@ -138,7 +138,9 @@ export class ShardkvNode {
     });
     const forwardClient = new ForwardClient(peers, options.faults);
     const access = new RoutedShardAccess(local, forwardClient, member.id, config.metaReplicas);
-    const server = new grpc.Server({ "grpc.max_receive_message_length": limits.requestBytesMax });
+    // channelz (grpc-js's per-call and per-socket tracking for its introspection service) is off: we
+    // serve no channelz, and a read profile showed its per-call bookkeeping on every call.
+    const server = new grpc.Server({ "grpc.max_receive_message_length": limits.requestBytesMax, "grpc.enable_channelz": 0 });
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(options.listenClient, grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
     });

@@ -17,6 +17,8 @@ export function channelOptions(limits: TransportLimits): grpc.ChannelOptions {
     "grpc.keepalive_time_ms": limits.keepaliveIntervalMs,
     "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs,
     "grpc.keepalive_permit_without_calls": 1,
+    // No channelz: nothing reads it, and it tracks every call and message (router/node.ts).
+    "grpc.enable_channelz": 0,
   };
 }
 
