@@ -2,6 +2,8 @@
 export * from "./etcd_services.js";
 export * from "./etcd_types.js";
 export * from "./load.js";
+// The KV definition the client API server registers: Range and Put through the hand-written codec.
+export { type KvMethods, kvServerDefinition } from "./kv_server_definition.js";
 // The peer messages share names with raft/types.ts (Entry, Snapshot, ConfState): keep them apart.
 export * as peer from "./peer_types.js";
 export { type ForwardSpec, forwardSpec, type PeerSpec, peerSpec } from "./peer_types.js";

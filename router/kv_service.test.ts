@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { MemoryLevel } from "memory-level";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type kvSpec, loadEtcdApi, type TypedClient, type Writable } from "../proto/index.js";
+import { type kvSpec, kvServerDefinition, loadEtcdApi, type TypedClient, type Writable } from "../proto/index.js";
 import type * as t from "../proto/index.js";
 import { CompareResult, CompareTarget, SortOrder, SortTarget } from "../proto/index.js";
 import { ETCD_ERRORS } from "../shard/mvcc/index.js";
@@ -88,7 +88,8 @@ beforeAll(async () => {
 
   const api = loadEtcdApi();
   server = new grpc.Server();
-  server.addService(api.KV.definition, new KvService(new LocalShardAccess(store, map, MEMBER_ID, CLUSTER_ID)).handlers());
+  // The definition the node serves: Range and Put through the hand-written codec.
+  server.addService(kvServerDefinition(api.KV), new KvService(new LocalShardAccess(store, map, MEMBER_ID, CLUSTER_ID)).handlers());
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
   });

@@ -10,7 +10,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { loadEtcdApi, loadPeerApi, loadShardkvApi } from "../proto/index.js";
+import { kvServerDefinition, loadEtcdApi, loadPeerApi, loadShardkvApi } from "../proto/index.js";
 import type { LevelDb } from "../shard/keyspace.js";
 import { approximateBytes, approximatePrefixBytes, openNodeDb } from "../shard/node_db.js";
 import type { FaultInjector } from "../shard/fault_injector.js";
@@ -270,7 +270,8 @@ function serveClientApi(server: grpc.Server, connections: ConnectionLimiter, acc
   const serve = (definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void =>
     server.addService(definition, limitUnaryCalls(definition, handlers, connections));
   const api = loadEtcdApi();
-  serve(api.KV.definition, new KvService(access).handlers());
+  // Range and Put through the hand-written codec (proto/kv_server_definition.ts); the rest as loaded.
+  serve(kvServerDefinition(api.KV), new KvService(access).handlers());
   serve(api.Lease.definition, new LeaseService(access).handlers());
   serve(api.Maintenance.definition, new MaintenanceService(access, members).handlers());
   serve(api.Cluster.definition, new ClusterService(access, members).handlers());
