@@ -12,3 +12,5 @@ export * from "./wire_types.js";
 // Our own client API's messages share names with etcd's (KeyValue, PutRequest): a namespace keeps them apart.
 export * as shardkv from "./shardkv_types.js";
 export * from "./shardkv_services.js";
+// The wire format of the hand-written codecs (tags, bounded field reads): a namespace, its names are short.
+export * as wire from "./wire_format.js";

@@ -8,17 +8,11 @@ import protobuf from "protobufjs/minimal.js";
 import { describe, expect, it } from "vitest";
 import { decodePutRequest, decodeRangeRequest } from "./kv_request_decoder.js";
 import { MalformedMessage } from "./malformed_message.js";
+import { EGROUP, fieldTag as tag, I32, I64, LEN, SGROUP, VARINT } from "./wire_format.js";
 import { b, binary, bytes, enumNumber, int64, putRequestObject, rangeRequestObject, reference, reflection } from "./test_kv_messages.js";
 
 type Writer = protobuf.Writer;
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const SGROUP = 3;
-const EGROUP = 4;
-const I32 = 5;
-const tag = (field: number, wireType: number): number => (field << 3) | wireType;
 const finish = (w: Writer): Buffer => Buffer.from(w.finish());
 
 const rangeReflection = reflection("etcdserverpb.RangeRequest");

@@ -12,6 +12,7 @@ import { readInt64 } from "./int64_decimal.js";
 import * as tags from "./kv_wire_tags.js";
 import { MalformedMessage } from "./malformed_message.js";
 import { asBuffer } from "./node_buffer.js";
+import { skipUnknown, subMessageEnd } from "./wire_format.js";
 
 type Reader = protobuf.BufferReader;
 
@@ -97,7 +98,7 @@ function readRangeRequest(reader: Reader): t.RangeRequest {
         max_create_revision = readInt64(reader);
         break;
       default:
-        reader.skipType(tag & 7);
+        skipUnknown(reader, tag);
     }
   }
   return {
@@ -146,7 +147,7 @@ function readPutRequest(reader: Reader): t.PutRequest {
         ignore_lease = reader.bool();
         break;
       default:
-        reader.skipType(tag & 7);
+        skipUnknown(reader, tag);
     }
   }
   return { key: key ?? EMPTY, value: value ?? EMPTY, lease, prev_kv, ignore_value, ignore_lease };
@@ -154,12 +155,10 @@ function readPutRequest(reader: Reader): t.PutRequest {
 
 /** A bytes field as a view into the received message, as proto-loader's is. */
 function readBytes(reader: Reader): Buffer {
-  const length = reader.uint32();
+  const end = subMessageEnd(reader, reader.len);
   const start = reader.pos;
-  const end = start + length;
-  if (end > reader.len) throw new RangeError(`a field of ${length} bytes at offset ${start} runs past the end of the message at offset ${reader.len}`);
   reader.pos = end;
-  return length === 0 ? EMPTY : asBuffer(reader.buf.subarray(start, end));
+  return end === start ? EMPTY : asBuffer(reader.buf.subarray(start, end));
 }
 
 /** A Buffer reader, whose bytes fields are Buffers as proto-loader's are (grpc-js hands deserializers Buffers). */
@@ -175,7 +174,7 @@ function openEnum<E extends number>(value: number): E {
   return value as E;
 }
 
-/** Every failure of a read is about the bytes: protobufjs's Reader throws RangeError or Error, readInt64 RangeError. */
+/** Every failure of a read is about the bytes: protobufjs's Reader throws RangeError or Error, readInt64 RangeError, wire_format.ts MalformedBytes. */
 function malformed(message: string, bytes: Uint8Array, error: unknown): MalformedMessage {
   const reason = error instanceof Error ? error.message : String(error);
   return new MalformedMessage(`Cannot read a ${message} of ${bytes.byteLength} bytes: ${reason}`, { cause: error });

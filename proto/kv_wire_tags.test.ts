@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import * as tags from "./kv_wire_tags.js";
+import { LEN, VARINT } from "./wire_format.js";
 import { etcd } from "./test_kv_messages.js";
 
 interface FieldDescriptor {
@@ -12,14 +13,14 @@ interface FieldDescriptor {
 }
 
 const WIRE_TYPE_OF: Readonly<Record<string, number>> = {
-  TYPE_INT64: tags.VARINT,
-  TYPE_UINT64: tags.VARINT,
-  TYPE_INT32: tags.VARINT,
-  TYPE_BOOL: tags.VARINT,
-  TYPE_ENUM: tags.VARINT,
-  TYPE_BYTES: tags.LEN,
-  TYPE_STRING: tags.LEN,
-  TYPE_MESSAGE: tags.LEN,
+  TYPE_INT64: VARINT,
+  TYPE_UINT64: VARINT,
+  TYPE_INT32: VARINT,
+  TYPE_BOOL: VARINT,
+  TYPE_ENUM: VARINT,
+  TYPE_BYTES: LEN,
+  TYPE_STRING: LEN,
+  TYPE_MESSAGE: LEN,
 };
 
 function fieldsOf(fullName: string): readonly FieldDescriptor[] {

@@ -4,10 +4,7 @@
 // proto/etcd/api; kv_wire_tags.test.ts checks each against the loaded descriptors. A tag the decoder
 // does not match, a known field number with another wire type included, is skipped as unknown.
 
-export const VARINT = 0;
-export const LEN = 2;
-
-const tag = (field: number, wireType: number): number => (field << 3) | wireType;
+import { fieldTag as tag, LEN, VARINT } from "./wire_format.js";
 
 export const RangeRequestTag = {
   key: tag(1, LEN),

@@ -7,17 +7,17 @@
 
 import { peer } from "../../proto/index.js";
 import type { ConfState, Entry, EntryType, Message, MsgSnap, ProposedEntry, Snapshot, SnapshotMeta } from "../../raft/index.js";
-import { PeerProtocolError } from "./peer_protocol_error.js";
+import { asProtocolError, PeerProtocolError } from "./peer_protocol_error.js";
 import type { DecodedRaftBatch, ReceivedGroup, ReceivedRaftBatch } from "./raft_batch.js";
 import * as tags from "./raft_wire_tags.js";
-import * as wire from "./wire_reading.js";
-import type { Reader } from "./wire_reading.js";
+import { wire } from "../../proto/index.js";
 
 // Bound once, here: under tsx and vitest each use of an imported name is a getter call, which the
 // loops below would pay for every field of every message.
 const { AppRespTag, AppTag, BatchTag, BodyTag, ConfStateTag, EntryTag, GroupTag, HeartbeatRespTag, HeartbeatTag, MessageTag } = tags;
 const { PropTag, ProposedEntryTag, ReadIndexRespTag, ReadIndexTag, SnapshotMetaTag, SnapshotTag, SnapTag, TransferLeaderTag, VoteRespTag, VoteTag } = tags;
-const { asProtocolError, expectEnd, readBytesCopy, readerOf, readPackedUint53, readString, readUint53, skipUnknown, subMessageEnd } = wire;
+const { expectEnd, readBytesCopy, readerOf, readPackedUint53, readString, readUint53, skipUnknown, subMessageEnd } = wire;
+type Reader = wire.Reader;
 const ENTRY_TYPE_NORMAL = peer.EntryType.ENTRY_TYPE_NORMAL;
 const ENTRY_TYPE_CONF_CHANGE = peer.EntryType.ENTRY_TYPE_CONF_CHANGE;
 

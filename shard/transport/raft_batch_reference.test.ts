@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import protobuf from "protobufjs/minimal.js";
 import { describe, expect, it } from "vitest";
+import { wire } from "../../proto/index.js";
 import type { Message } from "../../raft/index.js";
 import type { DecodedRaftBatch, RaftBatch, ReceivedRaftBatch } from "./raft_batch.js";
 import { decodeRaftBatch } from "./raft_batch_decoder.js";
@@ -34,13 +35,7 @@ function readAll(bytes: Buffer): RaftBatch {
   };
 }
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const SGROUP = 3;
-const EGROUP = 4;
-const I32 = 5;
-const tag = (field: number, wireType: number): number => (field << 3) | wireType;
+const { EGROUP, fieldTag: tag, I32, I64, LEN, SGROUP, VARINT } = wire;
 
 /** A field of each wire type that peer.proto does not have at this level, as a newer peer might send. */
 function unknownFields(w: Writer): Writer {

@@ -3,12 +3,10 @@
 // with another wire type included, is an unknown field and skipped, as protobuf's own decoders do;
 // the one exception is a repeated uint64, which protobuf allows packed (LEN) or not (VARINT).
 
+import { wire } from "../../proto/index.js";
 import type { MessageType } from "../../raft/index.js";
 
-export const VARINT = 0;
-export const LEN = 2;
-
-const tag = (field: number, wireType: number): number => (field << 3) | wireType;
+const { fieldTag: tag, LEN, VARINT } = wire;
 
 export const BatchTag = { fromNode: tag(1, VARINT), toNode: tag(2, VARINT), groups: tag(3, LEN) } as const;
 export const GroupTag = { group: tag(1, VARINT), messages: tag(2, LEN) } as const;

@@ -1,10 +1,23 @@
-// Reading protobuf fields from bytes a peer sent, on top of protobufjs's Reader: sub-messages kept
-// within their parent's bounds, unknown fields skipped, uint64 read as exact JS numbers, bytes copied
-// out. Whatever the bytes, a read either succeeds or throws MalformedBytes or Reader's RangeError
-// (they end early); `asProtocolError` turns both into a PeerProtocolError saying where.
+// The protobuf wire format for the codecs written by hand (the peer transport's RaftBatch, etcd's
+// KV Range and Put): tags, and reading fields on top of protobufjs's Reader with sub-messages kept
+// within their parent's bounds, unknown fields skipped, uint64 read as exact JS numbers. Whatever the
+// bytes, a read either succeeds or throws MalformedBytes or Reader's RangeError (they end early);
+// each codec says, in its own error, which message and why.
 
 import protobuf from "protobufjs/minimal.js";
-import { PeerProtocolError } from "./peer_protocol_error.js";
+
+/** Wire types (the low 3 bits of a tag). */
+export const VARINT = 0;
+export const I64 = 1;
+export const LEN = 2;
+export const SGROUP = 3;
+export const EGROUP = 4;
+export const I32 = 5;
+
+/** A field's tag: its number and its wire type, as written before its value. */
+export function fieldTag(field: number, wireType: number): number {
+  return (field << 3) | wireType;
+}
 
 export type Reader = protobuf.Reader;
 
@@ -92,12 +105,4 @@ export function readString(reader: Reader, parentEnd: number): string {
   reader.pos = end;
   const { buf } = reader;
   return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("utf8");
-}
-
-/** An error a decoder threw, as a PeerProtocolError; anything else is a bug and goes on up. */
-export function asProtocolError(error: unknown, context: string): PeerProtocolError {
-  if (error instanceof PeerProtocolError) return error;
-  if (error instanceof MalformedBytes) return new PeerProtocolError(`${context}: ${error.message}`);
-  if (error instanceof RangeError) return new PeerProtocolError(`${context}: the bytes end early (${error.message})`);
-  throw error;
 }
