@@ -25,7 +25,7 @@ export class CommandScope {
   constructor(
     readonly layout: KeyLayout,
     readonly limits: MvccLimits,
-    /** What the entry saw before this command: the writes of the entries before it in the batch, over the database. */
+    /** The writes of the entries before this one in the batch, over the database (with `direct`, this command's too). */
     readonly before: Overlay,
     /** The entry's index: every change this command makes carries it. */
     readonly revision: number,
