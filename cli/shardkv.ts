@@ -8,6 +8,7 @@ import { hideBin } from "yargs/helpers";
 import { CLIENT_LIMIT_DEFAULTS } from "../router/client_limits.js";
 import { ClusterConfigError } from "../router/cluster_config.js";
 import { ShardkvNode } from "../router/node.js";
+import { ownMalloc } from "./malloc.js";
 import { FileFaultInjector } from "./test_faults.js";
 
 const argv = await yargs(hideBin(process.argv))
@@ -72,6 +73,9 @@ try {
     log,
     ...(argv["test-faults"] === undefined ? {} : { faults: new FileFaultInjector(argv["test-faults"], log) }),
   });
+  const malloc = ownMalloc();
+  if (malloc === "libc") log("malloc: the C library's; point reads run ~25% faster on jemalloc (apt-get install libjemalloc2, and start through cli/with_jemalloc.sh as the Procfile does)");
+  else log(`malloc: ${malloc}`);
   process.stdout.write(`ready ${node.clientAddress}\n`);
   const stop = (signal: string): void => {
     log(`${signal}: stopping`);

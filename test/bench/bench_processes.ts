@@ -4,9 +4,21 @@
 // afterwards; `stop` sends SIGTERM and waits.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { type MallocName, mallocName } from "../../cli/malloc.js";
 import { freePort } from "../support/node_cluster.js";
+
+/** The project's root: the first folder up from here with a package.json (this file may run from dist/). */
+export function projectRoot(): string {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${import.meta.dirname}`);
+  }
+}
+
+/** How the Procfile starts a node: with jemalloc when the machine has it (the script says why). */
+const WITH_JEMALLOC = join(projectRoot(), "cli", "with_jemalloc.sh");
 
 export interface ServerProcess {
   readonly name: string;
@@ -28,6 +40,8 @@ export interface ServerCluster {
   healthy(timeoutMs: number, onWait?: (waitedMs: number) => Promise<void>): Promise<void>;
   /** CPU seconds (user + system) that the members have used so far, together. */
   cpuSeconds(): number;
+  /** The malloc each member runs on (cli/malloc.ts), in member order. */
+  mallocs(): MallocName[];
   stop(): Promise<void>;
 }
 
@@ -61,7 +75,7 @@ export async function startShardkv(dir: string, shape: ShardkvShape): Promise<Se
       "--replicas", String(shape.replicas),
       "--tick-ms", String(shape.tickMs),
     ];
-    return launch(name, process.execPath, args, dir, clientAddress, httpAddress);
+    return launch(name, WITH_JEMALLOC, [process.execPath, ...args], dir, clientAddress, httpAddress);
   });
   return cluster("shardkv", members);
 }
@@ -181,6 +195,7 @@ function cluster(system: ServerCluster["system"], members: readonly ServerProces
       }
     },
     cpuSeconds: () => members.reduce((sum, m) => sum + processCpuSeconds(m.process.pid), 0),
+    mallocs: () => members.map((m) => mallocName(processMaps(m.process.pid))),
     async stop() {
       await Promise.all(
         members.map(
@@ -198,4 +213,13 @@ function cluster(system: ServerCluster["system"], members: readonly ServerProces
       );
     },
   };
+}
+
+function processMaps(pid: number | undefined): string | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return readFileSync(`/proc/${pid}/maps`, "utf8");
+  } catch {
+    return undefined;
+  }
 }

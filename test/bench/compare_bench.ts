@@ -13,10 +13,10 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { diskDir } from "../support/disk_dir.js";
-import { etcdBinary, etcdVersion, type ServerCluster, startEtcd, startShardkv } from "./bench_processes.js";
+import { etcdBinary, etcdVersion, projectRoot, type ServerCluster, startEtcd, startShardkv } from "./bench_processes.js";
 import { type BenchFigures, type Cell, type CellFigures, type Machine, markdownReport, markdownTable, ratio, type Settings, targetVerdicts, withLatestTable } from "./compare_table.js";
 
 const { values: flags } = parseArgs({
@@ -33,14 +33,6 @@ const { values: flags } = parseArgs({
   },
 });
 
-const HERE = import.meta.dirname;
-/** The project's root: the first folder up from here with a package.json (this file may run from dist/). */
-function projectRoot(): string {
-  for (let dir = HERE; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${HERE}`);
-  }
-}
 const ROOT = projectRoot();
 const DIST_CLI = join(ROOT, "dist", "cli");
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -81,7 +73,7 @@ async function kvctlBench(cluster: ServerCluster, op: string, clients: number, d
   return { ...figures, cpu_ms_per_op: cpuMs / Math.max(1, figures.ops + figures.errors) };
 }
 
-function machine(etcd: string): Machine {
+function machine(etcd: string, shardkvMalloc: string): Machine {
   let commit = "unknown";
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
@@ -97,6 +89,7 @@ function machine(etcd: string): Machine {
     node: process.version,
     etcd,
     commit,
+    shardkvMalloc,
   };
 }
 
@@ -122,9 +115,7 @@ async function main(): Promise<number> {
   };
   const clientCounts = flags.clients.split(",").map((c) => positive("clients", c));
   const ops = flags.ops.split(",");
-  const host = machine(etcdVersion(binary));
   const dir = diskDir("shardkv-bench-compare-");
-  console.log(`bench:compare: etcd ${host.etcd} vs shardkv ${host.commit}, ${host.cores} cores, data in ${dir}`);
 
   const etcd = await startEtcd(join(dir, "etcd"), binary, 3);
   const shardkv = await startShardkv(join(dir, "shardkv"), {
@@ -139,6 +130,8 @@ async function main(): Promise<number> {
   let failed = true;
   try {
     await Promise.all(systems.map((s) => s.healthy(STARTUP_TIMEOUT_MS)));
+    const host = machine(etcdVersion(binary), [...new Set(shardkv.mallocs())].join("/"));
+    console.log(`bench:compare: etcd ${host.etcd} vs shardkv ${host.commit} (malloc: ${host.shardkvMalloc}), ${host.cores} cores, data in ${dir}`);
     for (const system of systems) {
       // Warm-up, not reported: JIT, connections, LevelDB's first files, shardkv's leader balance.
       await kvctlBench(system, "put", 64, WARM_UP_S, settings, false);

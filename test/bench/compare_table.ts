@@ -34,6 +34,8 @@ export interface Machine {
   readonly node: string;
   readonly etcd: string;
   readonly commit: string;
+  /** What shardkv's nodes ran on (cli/malloc.ts): figures on the C library's malloc are not comparable. */
+  readonly shardkvMalloc: string;
 }
 
 export interface Settings {
@@ -104,7 +106,7 @@ export function markdownReport(cells: readonly Cell[], machine: Machine, setting
   return [
     `### shardkv vs etcd ${machine.etcd}, ${machine.date}`,
     "",
-    `${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, shardkv ${machine.commit}. ` +
+    `${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, shardkv ${machine.commit} on ${machine.shardkvMalloc === "libc" ? "the C library's malloc" : machine.shardkvMalloc}. ` +
       `Both systems: 3 members on loopback, fresh data dirs on the same disk. shardkv: ${settings.shards} shards × 3 replicas. ` +
       `Load: \`kvctl bench\` through etcd's KV API, ${settings.durationS} s a cell, ${settings.keys.toLocaleString("en-US")} keys, ` +
       `${settings.valueSize}-byte values, up to ${settings.conns} connections over the 3 endpoints; the systems alternate cell by cell. ` +

@@ -5,11 +5,13 @@
 //   LevelDB, and only then acknowledged;
 // - reads: point reads of random keys from the applied state (classic-level's getSync, no thread pool),
 //   as a serializable read is served, and linearizable ones that wait for the leader's lease first.
-// Ends with one JSON line: {"puts_per_s":N,"reads_per_s":N,"linearizable_reads_per_s":N}.
+// Ends with one JSON line: {"puts_per_s":N,"reads_per_s":N,"linearizable_reads_per_s":N,"malloc":"jemalloc"}.
+// `npm run bench:storage` runs it as the Procfile runs a node, through cli/with_jemalloc.sh.
 
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { LevelDb } from "../../shard/keyspace.js";
+import { ownMalloc } from "../../cli/malloc.js";
 import { openNodeDb } from "../../shard/node_db.js";
 import { Store } from "../../shard/store.js";
 import { Wal } from "../../shard/wal/wal.js";
@@ -87,7 +89,7 @@ try {
   const putsPerSecond = await puts();
   const readsPerSecond = reads();
   const linearizablePerSecond = await linearizableReads();
-  console.log(JSON.stringify({ puts_per_s: Math.round(putsPerSecond), reads_per_s: Math.round(readsPerSecond), linearizable_reads_per_s: Math.round(linearizablePerSecond) }));
+  console.log(JSON.stringify({ puts_per_s: Math.round(putsPerSecond), reads_per_s: Math.round(readsPerSecond), linearizable_reads_per_s: Math.round(linearizablePerSecond), malloc: ownMalloc() }));
 } finally {
   await store.close();
   await wal.close();
