@@ -42,6 +42,12 @@ export interface RaftConfig {
   readonly pendingReadsMax: number;
   /** Followers forward proposals to the leader; when false they refuse them. */
   readonly forwardProposals: boolean;
+  /**
+   * The leader's last word on a normal entry a follower forwarded (MsgProp), before it is appended:
+   * the driver's way to decide on the leader what must not depend on the follower, such as the
+   * clock. Undefined: appended as they came.
+   */
+  readonly stampForwarded: ((data: Uint8Array) => Uint8Array) | undefined;
 }
 
 export const defaultRaftConfig = {
@@ -59,6 +65,7 @@ export const defaultRaftConfig = {
   uncommittedBytesMax: 0,
   pendingReadsMax: 65536,
   forwardProposals: true,
+  stampForwarded: undefined,
 } satisfies Partial<RaftConfig>;
 
 export type RaftOptions = Pick<RaftConfig, "id" | "storage" | "random"> & Partial<Omit<RaftConfig, "id" | "storage" | "random">>;

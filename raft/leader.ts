@@ -92,9 +92,13 @@ function quorumActive(r: Raft): boolean {
 
 export function stepLeader(r: Raft, m: Message): void {
   switch (m.type) {
-    case "prop":
-      leaderPropose(r, m.entries);
+    case "prop": {
+      const stamp = r.config.stampForwarded;
+      // Only data entries: an empty one is the leader's own kind, a configuration change is Raft's.
+      const entries = stamp === undefined ? m.entries : m.entries.map((e) => (e.type === "normal" && e.data.length > 0 ? { ...e, data: stamp(e.data) } : e));
+      leaderPropose(r, entries);
       return;
+    }
     case "readIndex":
       leaderRead(r, m.context, m.from, m.lease);
       return;

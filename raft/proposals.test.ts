@@ -19,6 +19,17 @@ describe("proposals", () => {
     for (const id of [1, 2, 3]) expect(c.appliedTexts(id)).toEqual(["via follower"]);
   });
 
+  it("forwarded, passes through the leader's stampForwarded before it is appended; the leader's own does not", () => {
+    const stamp = (data: Uint8Array): Uint8Array => Buffer.concat([data, Buffer.from(" (stamped)")]);
+    const c = new TestCluster([1, 2, 3], { stampForwarded: stamp });
+    c.elect(1);
+    expect(c.propose(3, "via follower").kind).toBe("forwarded");
+    c.stabilize();
+    expect(c.propose(1, "on the leader").kind).toBe("appended");
+    c.stabilize();
+    for (const id of [1, 2, 3]) expect(c.appliedTexts(id)).toEqual(["via follower (stamped)", "on the leader"]);
+  });
+
   it("on a follower with forwarding off, is refused and names the leader", () => {
     const c = new TestCluster([1, 2, 3], { forwardProposals: false });
     c.elect(1);

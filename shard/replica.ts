@@ -4,7 +4,7 @@
 // holds what happens after a Ready is durable: apply, answer, advance.
 
 import { type NodeId, Raft, type RaftOptions, RawNode, type Ready, type SoftState, SeededRandom } from "../raft/index.js";
-import { type ApplyResult, type CommandBody, LeaseClock, type ShardState } from "./mvcc/index.js";
+import { type ApplyResult, type CommandBody, LeaseClock, restampCommand, type ShardState } from "./mvcc/index.js";
 import type { WalLogStorage } from "./raft_log.js";
 import { StoreError } from "./store_error.js";
 import { ReadFreshness } from "./read_freshness.js";
@@ -110,7 +110,11 @@ export class Replica {
     readRetryTicks?: number,
   ) {
     this.waiters = new Waiters(readRetryTicks);
-    this.raw = new RawNode(new Raft({ ...tuning, id: nodeId, storage, random: new SeededRandom(seed), applied: state.applied.index }));
+    // A proposal a follower forwarded is stamped with the leader's clock: TTLs and expiries are then
+    // decided on one clock, whichever node the client reached (a clock ahead by an hour would
+    // otherwise lengthen the TTLs it stamps, and move the shard's apply clock, by an hour).
+    const stampForwarded = (data: Uint8Array): Uint8Array => restampCommand(data, host.nowMs());
+    this.raw = new RawNode(new Raft({ ...tuning, id: nodeId, storage, random: new SeededRandom(seed), applied: state.applied.index, stampForwarded }));
   }
 
   /** Tells the log storage, whose snapshots describe the state machine's applied point. */

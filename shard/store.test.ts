@@ -291,6 +291,27 @@ describe("a follower's forwarded proposals", () => {
     await put(survivor, 5, "after", "ok");
   });
 
+  it("take the leader's clock: a follower whose clock runs an hour ahead stamps no TTL an hour long", async () => {
+    const net = new LocalNet();
+    const disks = [new Disk(), new Disk(), new Disk()];
+    const offsetsMs = [0, 0, 0];
+    const stores = await Promise.all(disks.map((disk, i) => openStore(i + 1, disk, { nowMs: () => Date.now() + offsetsMs[i]! }, net)));
+    await Promise.all(stores.map((s) => s.createGroup(5, [1, 2, 3])));
+    await until("a leader", () => stores.some((s) => s.replica(5).isLeader));
+    const leader = stores.find((s) => s.replica(5).isLeader)!;
+    const follower = stores.find((s) => s !== leader)!;
+    await until("the follower knows the leader", () => follower.replica(5).raw.raft.lead === leader.replica(5).nodeId);
+    const hourMs = 3_600_000;
+    offsetsMs[stores.indexOf(follower)] = hourMs;
+    const before = Date.now();
+    const result = await follower.propose(5, { op: "put", put: { key: bytes("session"), value: bytes("v"), ttlMs: 60_000 } });
+    expect(result.ok).toBe(true);
+    const kv = (await leader.readState(5, "linearizable")).getSync(bytes("session"), Date.now());
+    // On the follower's clock it would expire an hour and a minute from now.
+    expect(kv?.expiresAtMs).toBeGreaterThanOrEqual(before + 60_000);
+    expect(kv?.expiresAtMs).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+
   // etcd answers a forwarded write once it applies, whoever leads by then; answering "leader changed"
   // for one that then applied made etcd3, which retries UNAVAILABLE, run a Lock's txn twice.
   it("are answered when a leader transfer hands their entry to the new leader, which the follower hears of first", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
-import { COMMAND_FORMAT_VERSION, decodeCommand, encodeCommand } from "./command_codec.js";
+import { COMMAND_FORMAT_VERSION, decodeCommand, encodeCommand, restampCommand } from "./command_codec.js";
 import type { Command } from "./command.js";
 import type { Compare, PutRequest, RangeRequest, RequestOp, TxnRequest } from "./requests.js";
 import { MvccError } from "./errors.js";
@@ -150,5 +150,27 @@ describe("command codec", () => {
   test("a non-integer number cannot be encoded", () => {
     expect(() => encodeCommand({ header: { nowMs: 1.5, requestId: 0n }, op: "compact", revision: 1 })).toThrow(MvccError);
     expect(() => encodeCommand({ header: { nowMs: 1, requestId: 0n }, op: "compact", revision: Number.NaN })).toThrow(MvccError);
+  });
+});
+
+describe("restampCommand", () => {
+  test("replaces only the header's nowMs, whatever the sizes of the old and new varints", () => {
+    const commands: Command[] = [
+      { header: { nowMs: 5, requestId: 7n }, op: "put", put: { key: bytes("k"), value: bytes("v"), ttlMs: 30_000 } },
+      { header: { nowMs: 1_764_000_000_000, requestId: 1n << 63n }, op: "leaseGrant", id: 42n, ttlSeconds: 10 },
+      { header: { nowMs: 200, requestId: 3n }, op: "deleteRange", deleteRange: { key: bytes("a"), rangeEnd: bytes("b") } },
+    ];
+    for (const command of commands) {
+      for (const nowMs of [0, 127, 128, 1_764_000_000_000, Number.MAX_SAFE_INTEGER]) {
+        const restamped = restampCommand(encodeCommand(command), nowMs);
+        expect(Buffer.from(restamped)).toEqual(Buffer.from(encodeCommand({ ...command, header: { ...command.header, nowMs } })));
+        expect(decodeCommand(restamped).header.nowMs).toBe(nowMs);
+      }
+    }
+  });
+
+  test("returns bytes that are not a command of this format as they are, for apply to refuse", () => {
+    const foreign = [new Uint8Array(0), Uint8Array.of(COMMAND_FORMAT_VERSION + 1, 1, 5), Uint8Array.of(COMMAND_FORMAT_VERSION, 1, 0x80, 0x80)];
+    for (const data of foreign) expect(restampCommand(data, 1_000)).toBe(data);
   });
 });

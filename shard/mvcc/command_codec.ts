@@ -97,6 +97,31 @@ export function decodeCommand(data: Uint8Array): Command {
   return command;
 }
 
+/**
+ * The command's bytes with its header's nowMs replaced: what a leader does to a proposal a follower
+ * forwarded, so that every TTL and expiry is decided on the leader's clock, not on whichever node's
+ * clock the client reached. Bytes that are not a command of this format come back unchanged (apply
+ * refuses them, as it would have).
+ */
+export function restampCommand(data: Uint8Array, nowMs: number): Uint8Array {
+  if (data.length < 3 || data[0] !== COMMAND_FORMAT_VERSION) return data;
+  const reader = new ByteReader(data, "command");
+  let end: number;
+  try {
+    reader.u8();
+    reader.u8();
+    reader.uvarint();
+    end = reader.offset;
+  } catch {
+    return data;
+  }
+  const writer = new ByteWriter(data.length - (end - 2) + uvarintBytes(nowMs));
+  writer.raw(data.subarray(0, 2));
+  writer.uvarint(nowMs);
+  writer.raw(data.subarray(end));
+  return writer.finish();
+}
+
 function readBody(reader: ByteReader, op: number, header: CommandHeader): Command {
   switch (op) {
     case 1:
