@@ -8,6 +8,7 @@ import { hideBin } from "yargs/helpers";
 import { CLIENT_LIMIT_DEFAULTS } from "../router/client_limits.js";
 import { ClusterConfigError } from "../router/cluster_config.js";
 import { ShardkvNode } from "../router/node.js";
+import { keepHelperThreadsOnBatch } from "./helper_threads.js";
 import { ownMalloc } from "./malloc.js";
 import { FileFaultInjector } from "./test_faults.js";
 
@@ -35,6 +36,11 @@ const argv = await yargs(hideBin(process.argv))
     type: "number",
     default: CLIENT_LIMIT_DEFAULTS.requestsPerConnectionMax,
     describe: "unary calls in flight on one client connection; more are refused with RESOURCE_EXHAUSTED",
+  })
+  .option("helper-threads", {
+    choices: ["batch", "normal"] as const,
+    default: "batch" as const,
+    describe: "Linux scheduling class of the node's helper threads (libuv's pool, LevelDB, V8's workers); the event loop stays normal (cli/helper_threads.ts says why)",
   })
   .option("tick-ms", { type: "number", default: 100, describe: "one Raft tick: heartbeats every tick, elections after 10 to 20" })
   // Hidden: the fault tests' injector (test/fault/), never for a real cluster.
@@ -76,6 +82,11 @@ try {
   const malloc = ownMalloc();
   if (malloc === "libc") log("malloc: the C library's; point reads run ~25% faster on jemalloc (apt-get install libjemalloc2, and start through cli/with_jemalloc.sh as the Procfile does)");
   else log(`malloc: ${malloc}`);
+  if (argv["helper-threads"] === "batch") {
+    const { first } = keepHelperThreadsOnBatch();
+    if (first.problem !== undefined) log(`helper threads: left on the default scheduling class: ${first.problem}`);
+    else log(`helper threads: ${first.demoted} on SCHED_BATCH, the event loop on SCHED_NORMAL`);
+  }
   process.stdout.write(`ready ${node.clientAddress}\n`);
   const stop = (signal: string): void => {
     log(`${signal}: stopping`);

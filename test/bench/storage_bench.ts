@@ -6,11 +6,13 @@
 // - reads: point reads of random keys from the applied state (classic-level's getSync, no thread pool),
 //   as a serializable read is served, and linearizable ones that wait for the leader's lease first.
 // Ends with one JSON line: {"puts_per_s":N,"reads_per_s":N,"linearizable_reads_per_s":N,"malloc":"jemalloc"}.
-// `npm run bench:storage` runs it as the Procfile runs a node, through cli/with_jemalloc.sh.
+// `npm run bench:storage` runs it as the Procfile runs a node: through cli/with_jemalloc.sh, with its
+// helper threads on SCHED_BATCH (cli/helper_threads.ts; alone on 2 cores, that changes nothing here).
 
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { LevelDb } from "../../shard/keyspace.js";
+import { keepHelperThreadsOnBatch } from "../../cli/helper_threads.js";
 import { ownMalloc } from "../../cli/malloc.js";
 import { openNodeDb } from "../../shard/node_db.js";
 import { Store } from "../../shard/store.js";
@@ -27,6 +29,8 @@ const db: LevelDb = await openNodeDb(join(dir, "db"));
 const wal = await Wal.open({ dir: join(dir, "wal") });
 const store = await Store.open({ nodeId: 1, db, wal, transport: { send: () => undefined }, tickMs: 100 });
 await store.createGroup(1, [1]);
+const helperThreads = keepHelperThreadsOnBatch();
+if (helperThreads.first.problem !== undefined) console.log(`helper threads left on the default class: ${helperThreads.first.problem}`);
 while (!store.replica(1).isLeader) await new Promise((resolve) => setTimeout(resolve, 10));
 
 const key = (i: number): Uint8Array => Buffer.from(`bench/key/${String(i).padStart(8, "0")}`);

@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type kvSpec, loadEtcdApi, type maintenanceSpec, type TypedClient } from "../../proto/index.js";
 import type * as t from "../../proto/etcd_types.js";
+import { SCHED_BATCH, SCHED_NORMAL, threadIds, threadPolicy } from "../../cli/helper_threads.js";
 import { ask } from "../../router/test_fixtures.js";
 import { eventually } from "../support/node_cluster.js";
 import { type ProcessCluster, type ProcessNode, startProcessCluster } from "../support/process_cluster.js";
@@ -114,4 +115,15 @@ describe("a shard leader killed with SIGKILL while clients write", () => {
       if (answer.kvs[0]?.value.toString() !== lastValue) throw new Error("not caught up yet");
     }, 20_000);
   }, 90_000);
+
+  it("runs every node's helper threads on SCHED_BATCH and its event loop on SCHED_NORMAL, the restarted one too", () => {
+    for (const node of cluster.nodes) {
+      const pid = node.process!.pid!;
+      const helpers = threadIds(pid).filter((tid) => tid !== pid);
+      expect(helpers.length, node.name).toBeGreaterThanOrEqual(5);
+      expect(threadPolicy(pid, pid), node.name).toBe(SCHED_NORMAL);
+      for (const tid of helpers) expect({ node: node.name, tid, policy: threadPolicy(pid, tid) }).toEqual({ node: node.name, tid, policy: SCHED_BATCH });
+      expect(node.log).toMatch(/helper threads: \d+ on SCHED_BATCH/);
+    }
+  });
 });
