@@ -13,7 +13,8 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 
-export type HelperThreadsClass = "batch" | "normal";
+/** How often a node looks for threads started since the last pass. */
+export const HELPER_THREADS_RESCAN_MS = 30_000;
 
 /** sched_setscheduler(2)'s policy numbers, as /proc/<pid>/task/<tid>/stat shows them (field 41). */
 export const SCHED_NORMAL = 0;
@@ -77,7 +78,7 @@ export function demoteHelperThreads(seen: Set<number>): HelperThreadsReport {
  * Demotes the helper threads now and rescans every `rescanMs` for new ones (the timer does not hold
  * the process open). Returns what the first pass did, and a function that stops the rescans.
  */
-export function keepHelperThreadsOnBatch(rescanMs = 30_000): { first: HelperThreadsReport; stop: () => void } {
+export function keepHelperThreadsOnBatch(rescanMs = HELPER_THREADS_RESCAN_MS): { first: HelperThreadsReport; stop: () => void } {
   const seen = new Set<number>();
   const first = demoteHelperThreads(seen);
   if (first.problem !== undefined) return { first, stop: () => undefined };
