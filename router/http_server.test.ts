@@ -88,6 +88,14 @@ describe("the status HTTP server", () => {
     expect(text).toMatch(/^shardkv_reads_total\{consistency="serializable"\} 2$/m);
     expect(Number(/^shardkv_wal_fsync_duration_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
     expect(Number(/^shardkv_wal_written_bytes_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    // What the store had counted when scraped: the put's Ready wrote and committed its entry (a tick
+    // may add Readies after the scrape, never take any away).
+    const scraped = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1]);
+    expect(scraped("shardkv_raft_readies_total")).toBeGreaterThan(0);
+    expect(scraped("shardkv_raft_readies_total")).toBeLessThanOrEqual(store.counts.readies);
+    expect(scraped("shardkv_raft_entries_written_total")).toBeGreaterThan(0);
+    expect(scraped("shardkv_raft_entries_committed_total")).toBeGreaterThan(0);
+    expect(scraped("shardkv_raft_messages_sent_total")).toBeLessThanOrEqual(store.counts.raftMessages);
   });
 
   it("answers 404 to anything but GET /health and GET /metrics", async () => {

@@ -86,6 +86,12 @@ export class NodeMetrics {
       },
     });
 
+    // Batching, read against each other: entries per Ready, messages per proposal.
+    new Counter({ name: "shardkv_raft_readies_total", help: "Raft Readies this node's replicas handled (one per shard and turn with work)", registers, collect: catchUp(() => store.counts.readies) });
+    new Counter({ name: "shardkv_raft_entries_written_total", help: "Raft log entries this node's replicas wrote to the write-ahead log", registers, collect: catchUp(() => store.counts.entriesWritten) });
+    new Counter({ name: "shardkv_raft_entries_committed_total", help: "Committed Raft log entries this node's replicas handed to their state machines", registers, collect: catchUp(() => store.counts.entriesCommitted) });
+    new Counter({ name: "shardkv_raft_messages_sent_total", help: "Raft messages this node's replicas sent to their peers (before the transport batches them per peer)", registers, collect: catchUp(() => store.counts.raftMessages) });
+
     this.fsyncSeconds = new Histogram({ name: "shardkv_wal_fsync_duration_seconds", help: "Time of the write-ahead log's fdatasync calls, one observation per group commit", buckets: FSYNC_BUCKETS_S, registers });
     this.walBytes = new Counter({ name: "shardkv_wal_written_bytes_total", help: "Bytes written to the write-ahead log", registers });
   }

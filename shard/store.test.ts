@@ -101,6 +101,37 @@ describe("a node's store", () => {
     expect(appended).toBeLessThan(order.indexOf(`answered ${count - 1}`));
   });
 
+  it("counts how its turns batch: Readies, the entries they write and commit, and the Raft messages they send", async () => {
+    const net = new LocalNet();
+    const disks = [new Disk(), new Disk(), new Disk()];
+    const stores = await Promise.all(disks.map((disk, i) => openStore(i + 1, disk, {}, net)));
+    await Promise.all(stores.map((s) => s.createGroup(3, [1, 2, 3])));
+    await until("a leader", () => stores.some((s) => s.replica(3).isLeader));
+    const leader = stores.find((s) => s.replica(3).isLeader)!;
+    const follower = stores.find((s) => s !== leader)!;
+    await put(leader, 3, "warm", "up");
+    await until("the follower applied the warm-up", () => follower.replica(3).state.applied.index >= leader.replica(3).state.applied.index);
+    const before = [{ ...leader.counts }, { ...follower.counts }] as const;
+    // Proposed in one turn: one Ready writes them all, rather than one Ready each.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => put(leader, 3, `k${i}`, "v")));
+    await until("the follower applied all 20", () => follower.replica(3).state.applied.index >= leader.replica(3).state.applied.index);
+    const [leaderGain, followerGain] = [leader.counts, follower.counts].map((now, i) => ({
+      readies: now.readies - before[i]!.readies,
+      written: now.entriesWritten - before[i]!.entriesWritten,
+      committed: now.entriesCommitted - before[i]!.entriesCommitted,
+      messages: now.raftMessages - before[i]!.raftMessages,
+    }));
+    for (const gain of [leaderGain!, followerGain!]) {
+      expect(gain.written).toBe(20);
+      expect(gain.committed).toBe(20);
+      expect(gain.readies).toBeGreaterThan(0);
+      expect(gain.readies).toBeLessThan(20);
+    }
+    // The leader appends to both followers; a follower answers it.
+    expect(leaderGain!.messages).toBeGreaterThanOrEqual(2);
+    expect(followerGain!.messages).toBeGreaterThanOrEqual(1);
+  });
+
   it("restarts from the synced log after a crash, replays only what the state machine lacks, and applies nothing twice", async () => {
     const disk = new Disk();
     let store = await openStore(1, disk);

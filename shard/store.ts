@@ -83,6 +83,15 @@ export interface StoreCounts {
   proposals: number;
   linearizableReads: number;
   serializableReads: number;
+  /**
+   * Readies taken (one per group and turn with work), the entries they wrote to the WAL and handed
+   * to apply, and the Raft messages they sent: how well turns batch. With 64 clients over 8 groups
+   * a Ready carried ~1.4 new entries; over 1 group, ~8.6.
+   */
+  readies: number;
+  entriesWritten: number;
+  entriesCommitted: number;
+  raftMessages: number;
 }
 
 /** The request counter wraps within its 48 bits (below 2^53: exact as a number). */
@@ -107,7 +116,7 @@ export class Store implements ReplicaHost {
   private readonly requestNodeBits: bigint;
   private requestCounter: number;
   /** Requests taken since open, for metrics: plain numbers bumped on the request path, nothing allocated. */
-  readonly counts: StoreCounts = { proposals: 0, linearizableReads: 0, serializableReads: 0 };
+  readonly counts: StoreCounts = { proposals: 0, linearizableReads: 0, serializableReads: 0, readies: 0, entriesWritten: 0, entriesCommitted: 0, raftMessages: 0 };
   /** Told whenever a replica applied entries or installed a snapshot: what watches wait on. */
   readonly applyListeners = new ApplyListeners((group, error) => this.options.log?.(`shard ${group}: an apply listener failed: ${String(error)}`));
 
@@ -429,6 +438,7 @@ export class Store implements ReplicaHost {
         while (replica.canTakeReady(depth)) {
           const ready = replica.raw.ready();
           replica.inFlight++;
+          this.count(ready);
           if (ready.entries.length > 0 || ready.committedEntries.length > 0 || ready.readStates.length > 0) replica.idleTicks = 0;
           if (ready.softState !== undefined) replica.onSoftState(ready.softState);
           if (ready.messages.length > 0) this.options.transport.send(replica.group, ready.messages);
@@ -477,6 +487,14 @@ export class Store implements ReplicaHost {
         this.schedule();
       })
       .catch((error: unknown) => this.fail(error));
+  }
+
+  private count(ready: Ready): void {
+    const counts = this.counts;
+    counts.readies++;
+    counts.entriesWritten += ready.entries.length;
+    counts.entriesCommitted += ready.committedEntries.length;
+    counts.raftMessages += ready.messages.length + ready.persistedMessages.length;
   }
 
   private writeReady(group: GroupId, ready: Ready): void {
