@@ -17,7 +17,22 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { diskDir } from "../support/disk_dir.js";
 import { etcdBinary, etcdVersion, projectRoot, type ServerCluster, startEtcd, startShardkv } from "./bench_processes.js";
-import { type BenchFigures, type Cell, type CellFigures, type Machine, markdownReport, markdownTable, ratio, type Settings, targetVerdicts, withLatestTable } from "./compare_table.js";
+import {
+  type BenchFigures,
+  batchingTable,
+  type Cell,
+  type CellFigures,
+  countersGained,
+  type Machine,
+  markdownReport,
+  markdownTable,
+  ratio,
+  type ServerCounters,
+  serverCounters,
+  type Settings,
+  targetVerdicts,
+  withLatestTable,
+} from "./compare_table.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -44,6 +59,18 @@ function positive(name: string, text: string): number {
   return value;
 }
 
+/** Every member's /metrics, summed: the fsyncs and (shardkv's) Raft batching counted so far. */
+async function scrapeCounters(cluster: ServerCluster): Promise<ServerCounters> {
+  const texts = await Promise.all(
+    cluster.members.map(async (member) => {
+      const response = await fetch(`http://${member.httpAddress}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      if (response.status !== 200) throw new Error(`${cluster.system} member ${member.name}: GET /metrics answered ${response.status}`);
+      return response.text();
+    }),
+  );
+  return serverCounters(texts);
+}
+
 /** One `kvctl bench` run against `cluster`, its JSON report read from stdout. */
 async function kvctlBench(cluster: ServerCluster, op: string, clients: number, durationS: number, settings: Settings, prefill: boolean): Promise<CellFigures> {
   const args = [
@@ -60,6 +87,8 @@ async function kvctlBench(cluster: ServerCluster, op: string, clients: number, d
     "-o", "json",
     ...(prefill ? [] : ["--no-prefill"]),
   ];
+  // Scraped outside the CPU window: a scrape costs the servers CPU that no operation asked for.
+  const countersBefore = await scrapeCounters(cluster);
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -70,7 +99,8 @@ async function kvctlBench(cluster: ServerCluster, op: string, clients: number, d
   const cpuMs = (cluster.cpuSeconds() - cpuBefore) * 1000;
   if (code !== 0) throw new Error(`kvctl bench --op ${op} --clients ${clients} against ${cluster.system} exited ${code}:\n${stderr}${stdout}`);
   const figures = JSON.parse(stdout.slice(stdout.indexOf("{"))) as BenchFigures;
-  return { ...figures, cpu_ms_per_op: cpuMs / Math.max(1, figures.ops + figures.errors) };
+  const counters = countersGained(countersBefore, await scrapeCounters(cluster));
+  return { ...figures, cpu_ms_per_op: cpuMs / Math.max(1, figures.ops + figures.errors), counters };
 }
 
 function machine(etcd: string, shardkvMalloc: string): Machine {
@@ -160,7 +190,7 @@ async function main(): Promise<number> {
       }
     }
     const report = markdownReport(cells, host, settings);
-    console.log(`\n${markdownTable(cells)}\n\n${targetVerdicts(cells).join("\n")}`);
+    console.log(`\n${markdownTable(cells)}\n\n${targetVerdicts(cells).join("\n")}\n\n${batchingTable(cells) ?? ""}`);
     const results = join(ROOT, "test", "bench", "results");
     mkdirSync(results, { recursive: true });
     const file = join(results, `${host.date}-compare.md`);

@@ -1,5 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { type Cell, type CellFigures, markdownTable, ratio, README_END, README_START, targetVerdicts, withLatestTable } from "./compare_table.js";
+import {
+  batchingTable,
+  type Cell,
+  type CellFigures,
+  countersGained,
+  markdownReport,
+  markdownTable,
+  metricSum,
+  ratio,
+  README_END,
+  README_START,
+  type ServerCounters,
+  serverCounters,
+  targetVerdicts,
+  withLatestTable,
+} from "./compare_table.js";
 
 const figures = (ops_per_s: number, p50_ms: number, p99_ms: number, errors = 0): CellFigures => ({ ops: ops_per_s * 10, errors, ops_per_s, p50_ms, p99_ms, cpu_ms_per_op: 0.5 });
 const cell = (op: string, clients: number, etcd: CellFigures, shardkv: CellFigures): Cell => ({ op, clients, etcd, shardkv });
@@ -38,5 +53,37 @@ describe("the bench:compare table", () => {
     expect(updated).toBe(`# title\n\n${README_START}\nnew table\n${README_END}\n\nafter\n`);
     expect(withLatestTable(updated, "newer\n")).toBe(`# title\n\n${README_START}\nnewer\n${README_END}\n\nafter\n`);
     expect(withLatestTable("no markers here\n", "table")).toBe("no markers here\n");
+  });
+
+  it("sums a counter over its labels and over the members, and takes the difference of two scrapes", () => {
+    const etcdMember = "# HELP etcd_disk_wal_fsync_duration_seconds x\netcd_disk_wal_fsync_duration_seconds_count 40\netcd_disk_wal_fsync_duration_seconds_sum 0.2\n";
+    const shardkvMember = (n: number): string =>
+      `shardkv_wal_fsync_duration_seconds_count ${n}\nshardkv_raft_readies_total ${2 * n}\nshardkv_raft_entries_written_total ${3 * n}\n` +
+      `shardkv_raft_messages_sent_total ${5 * n}\nshardkv_reads_total{consistency="linearizable"} 7\nshardkv_reads_total{consistency="serializable"} 8\n`;
+    expect(metricSum(shardkvMember(1), "shardkv_reads_total")).toBe(15);
+    expect(metricSum(shardkvMember(1), "shardkv_raft_readies")).toBeUndefined();
+    expect(serverCounters([etcdMember, etcdMember])).toEqual({ fsyncs: 80 });
+    const before = serverCounters([shardkvMember(1), shardkvMember(2)]);
+    expect(before).toEqual({ fsyncs: 3, readies: 6, entriesWritten: 9, raftMessages: 15 });
+    expect(countersGained(before, serverCounters([shardkvMember(11), shardkvMember(12)]))).toEqual({ fsyncs: 20, readies: 40, entriesWritten: 60, raftMessages: 100 });
+    expect(countersGained({ fsyncs: 1 }, { fsyncs: 4, readies: 9 })).toEqual({ fsyncs: 3 });
+  });
+
+  it("shows batching per operation for the cells that write, and leaves it out when nothing was counted", () => {
+    const withCounters = (f: CellFigures, counters: ServerCounters): CellFigures => ({ ...f, counters });
+    const cells = [
+      cell("put", 64, withCounters(figures(1000, 10, 50), { fsyncs: 5_000 }), withCounters(figures(800, 12, 60), { fsyncs: 2_000, readies: 16_000, entriesWritten: 24_000, raftMessages: 32_000 })),
+      cell("get", 64, withCounters(figures(1000, 10, 50), { fsyncs: 0 }), withCounters(figures(1200, 9, 40), { fsyncs: 0, readies: 100, entriesWritten: 0, raftMessages: 300 })),
+    ];
+    const table = batchingTable(cells)!;
+    const rows = table.split("\n");
+    expect(rows).toHaveLength(3);
+    // 8,000 shardkv operations and 10,000 etcd ones in the 10 s of the cell.
+    expect(rows[2]).toBe("| put | 64 | 0.50 | 0.25 | 2.00 | 1.50 | 4.00 |");
+    expect(batchingTable([cell("put", 64, figures(1000, 10, 50), figures(800, 12, 60))])).toBeUndefined();
+    const machine = { date: "2026-12-03", cpu: "cpu", cores: 2, memoryGiB: 24, node: "v20", etcd: "3.4", commit: "abc", shardkvMalloc: "jemalloc" };
+    const settings = { durationS: 10, keys: 10_000, valueSize: 256, shards: 8, conns: 8 };
+    expect(markdownReport(cells, machine, settings)).toContain(table);
+    expect(markdownReport([cell("put", 64, figures(1000, 10, 50), figures(800, 12, 60))], machine, settings)).not.toContain("Readies/op");
   });
 });

@@ -12,11 +12,26 @@ export interface BenchFigures {
 }
 
 /**
+ * What the servers' /metrics counted during a run, all members together: etcd's WAL fsyncs, and
+ * shardkv's fsyncs and Raft batching (router/metrics.ts). A field is absent where no member counts it.
+ */
+export type ServerCounters = Partial<Record<"fsyncs" | "readies" | "entriesWritten" | "raftMessages", number>>;
+
+const COUNTER_METRICS: Readonly<Record<keyof ServerCounters, readonly string[]>> = {
+  fsyncs: ["etcd_disk_wal_fsync_duration_seconds_count", "shardkv_wal_fsync_duration_seconds_count"],
+  readies: ["shardkv_raft_readies_total"],
+  entriesWritten: ["shardkv_raft_entries_written_total"],
+  raftMessages: ["shardkv_raft_messages_sent_total"],
+};
+const COUNTER_FIELDS = Object.keys(COUNTER_METRICS) as (keyof ServerCounters)[];
+
+/**
  * A run's figures and the servers' CPU time per operation (all members together): throughput on a
  * shared 2-core machine says who wins, CPU per operation says why, and is steadier from run to run.
  */
 export interface CellFigures extends BenchFigures {
   readonly cpu_ms_per_op: number;
+  readonly counters?: ServerCounters;
 }
 
 export interface Cell {
@@ -53,6 +68,9 @@ export const LOAD_NAMES: Readonly<Record<string, string>> = {
   mixed: "mixed (80% get, 20% put)",
 };
 
+/** The loads that write: the batching table covers these. */
+const WRITE_LOADS = new Set(["put", "mixed"]);
+
 /** shardkv's throughput over etcd's; Infinity when etcd did nothing at all. */
 export function ratio(cell: Cell): number {
   return cell.etcd.ops_per_s === 0 ? Infinity : cell.shardkv.ops_per_s / cell.etcd.ops_per_s;
@@ -73,6 +91,61 @@ export function markdownTable(cells: readonly Cell[]): string {
     lines.push(
       `| ${LOAD_NAMES[cell.op] ?? cell.op} | ${cell.clients} | ${opsPerS(cell.etcd)}${errors(cell.etcd)} | ${latency(cell.etcd)} | ${cpu(cell.etcd)} | ` +
         `${opsPerS(cell.shardkv)}${errors(cell.shardkv)} | ${latency(cell.shardkv)} | ${cpu(cell.shardkv)} | ${fixed(ratio(cell), 2)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The sum of every sample of `name` (any labels) in a Prometheus text exposition; undefined when none. */
+export function metricSum(text: string, name: string): number | undefined {
+  let sum: number | undefined;
+  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))) sum = (sum ?? 0) + Number(match[1]);
+  return sum;
+}
+
+/** Counters read from each member's /metrics text, summed over the members. */
+export function serverCounters(texts: readonly string[]): ServerCounters {
+  const counters: ServerCounters = {};
+  for (const field of COUNTER_FIELDS) {
+    for (const text of texts) {
+      for (const name of COUNTER_METRICS[field]) {
+        const value = metricSum(text, name);
+        if (value !== undefined) counters[field] = (counters[field] ?? 0) + value;
+      }
+    }
+  }
+  return counters;
+}
+
+/** What the counters gained between two readings; fields missing from either are left out. */
+export function countersGained(before: ServerCounters, after: ServerCounters): ServerCounters {
+  const gained: ServerCounters = {};
+  for (const field of COUNTER_FIELDS) {
+    const [from, to] = [before[field], after[field]];
+    if (from !== undefined && to !== undefined) gained[field] = to - from;
+  }
+  return gained;
+}
+
+/**
+ * Where the writes' fixed costs go, per cell with writes: fsyncs per operation on both systems, and
+ * shardkv's Readies, WAL entries per Ready and Raft messages per operation (all members together).
+ */
+export function batchingTable(cells: readonly Cell[]): string | undefined {
+  const rows = cells.filter((c) => WRITE_LOADS.has(c.op) && c.etcd.counters !== undefined && c.shardkv.counters !== undefined);
+  if (rows.length === 0) return undefined;
+  const perOp = (figures: CellFigures, count: number | undefined): string => (count === undefined ? "" : fixed(count / Math.max(1, figures.ops + figures.errors), 2));
+  const lines = [
+    "| load | clients | etcd fsyncs/op | shardkv fsyncs/op | shardkv Readies/op | shardkv WAL entries/Ready | shardkv Raft messages/op |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const cell of rows) {
+    const counted = cell.shardkv.counters!;
+    const { readies, entriesWritten } = counted;
+    const entriesPerReady = readies === undefined || entriesWritten === undefined || readies === 0 ? "" : fixed(entriesWritten / readies, 2);
+    lines.push(
+      `| ${LOAD_NAMES[cell.op] ?? cell.op} | ${cell.clients} | ${perOp(cell.etcd, cell.etcd.counters?.fsyncs)} | ${perOp(cell.shardkv, counted.fsyncs)} | ` +
+        `${perOp(cell.shardkv, readies)} | ${entriesPerReady} | ${perOp(cell.shardkv, counted.raftMessages)} |`,
     );
   }
   return lines.join("\n");
@@ -116,7 +189,21 @@ export function markdownReport(cells: readonly Cell[], machine: Machine, setting
     "",
     ...targetVerdicts(cells).map((line) => `- ${line}`),
     "",
+    ...batchingLines(cells),
   ].join("\n");
+}
+
+function batchingLines(cells: readonly Cell[]): string[] {
+  const table = batchingTable(cells);
+  if (table === undefined) return [];
+  return [
+    "Batching in the cells with writes, from the members' /metrics (all 3 together, per operation): every member " +
+      "writes and syncs each entry, so a Ready that carries few entries, and the Raft messages it sends, are fixed costs " +
+      "spread over few operations.",
+    "",
+    table,
+    "",
+  ];
 }
 
 export const README_START = "<!-- bench:compare:start -->";
