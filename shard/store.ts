@@ -438,7 +438,7 @@ export class Store implements ReplicaHost {
         while (replica.canTakeReady(depth)) {
           const ready = replica.raw.ready();
           replica.inFlight++;
-          this.count(ready);
+          this.countReady(ready);
           if (ready.entries.length > 0 || ready.committedEntries.length > 0 || ready.readStates.length > 0) replica.idleTicks = 0;
           if (ready.softState !== undefined) replica.onSoftState(ready.softState);
           if (ready.messages.length > 0) this.options.transport.send(replica.group, ready.messages);
@@ -489,7 +489,7 @@ export class Store implements ReplicaHost {
       .catch((error: unknown) => this.fail(error));
   }
 
-  private count(ready: Ready): void {
+  private countReady(ready: Ready): void {
     const counts = this.counts;
     counts.readies++;
     counts.entriesWritten += ready.entries.length;

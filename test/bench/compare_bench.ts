@@ -2,8 +2,10 @@
 // 3-member etcd (Debian's etcd-server; nothing is installed here) and a 3-node shardkv, each with fresh
 // data dirs on the same disk, and runs the same `kvctl bench` load (etcd's KV API) against both,
 // alternating cell by cell, over put, linearizable get, serializable get and mixed, with 1, 64 and 256
-// clients. It prints one table (throughput, p50/p99, ratio), writes it as Markdown to
-// test/bench/results/ with the date and machine, and puts it in the README between its markers.
+// clients. It prints one table (throughput, p50/p99, ratio) and, for the cells that write, what the
+// members' /metrics counted (fsyncs, and shardkv's Readies and Raft messages, per operation); writes
+// both as Markdown to test/bench/results/ with the date and machine, and puts them in the README
+// between its markers.
 //
 //   npm run bench:compare -- --duration 10 --keys 10000 --clients 1,64,256 --ops put,get,sget,mixed
 //
