@@ -42,6 +42,11 @@ const argv = await yargs(hideBin(process.argv))
     default: "batch" as const,
     describe: "Linux scheduling class of the node's helper threads (libuv's pool, LevelDB, V8's workers); the event loop stays normal (cli/helper_threads.ts says why)",
   })
+  .option("leader-placement", {
+    choices: ["spread", "pack"] as const,
+    default: "spread" as const,
+    describe: "which replica leads each shard: spread (the first in the map: as many shards led on each node) or pack (the lowest member id: one node leads all, for members sharing one machine's cores; cli/README.md has the figures)",
+  })
   .option("tick-ms", { type: "number", default: 100, describe: "one Raft tick: heartbeats every tick, elections after 10 to 20" })
   // Hidden: the fault tests' injector (test/fault/), never for a real cluster.
   .option("test-faults", { type: "string", hidden: true, describe: "a JSON file polled for test faults (dropped peers, tick rate, wall clock offset and rate)" })
@@ -69,6 +74,7 @@ try {
     initialShards: argv["initial-shards"],
     ...(argv.replicas === undefined ? {} : { replicas: argv.replicas }),
     tickMs: argv["tick-ms"],
+    leaderBalance: { placement: argv["leader-placement"] },
     limits: {
       keyBytesMax: argv["max-key-bytes"],
       valueBytesMax: argv["max-value-bytes"],

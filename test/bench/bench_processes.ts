@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type MallocName, mallocName } from "../../cli/malloc.js";
+import type { LeaderPlacement } from "../../router/leader_balance.js";
 import { freePort } from "../support/node_cluster.js";
 
 /** The project's root: the first folder up from here with a package.json (this file may run from dist/). */
@@ -53,6 +54,8 @@ export interface ShardkvShape {
   /** How to run the server: `node <args> <cli>`; the sources need ["--import", "tsx"]. */
   readonly cli: string;
   readonly nodeArgs: readonly string[];
+  /** router/leader_balance.ts: spread unless said. */
+  readonly leaderPlacement?: LeaderPlacement;
 }
 
 export async function startShardkv(dir: string, shape: ShardkvShape): Promise<ServerCluster> {
@@ -74,6 +77,7 @@ export async function startShardkv(dir: string, shape: ShardkvShape): Promise<Se
       "--initial-shards", String(shape.shards),
       "--replicas", String(shape.replicas),
       "--tick-ms", String(shape.tickMs),
+      "--leader-placement", shape.leaderPlacement ?? "spread",
     ];
     return launch(name, WITH_JEMALLOC, [process.execPath, ...args], dir, clientAddress, httpAddress);
   });

@@ -9,6 +9,9 @@
 //
 //   npm run bench:compare -- --duration 10 --keys 10000 --clients 1,64,256 --ops put,get,sget,mixed
 //
+// shardkv runs as the Procfile runs it, its leaders packed on one node (--leader-placement pack: the
+// members share this machine's cores); --leader-placement spread measures the multi-machine default.
+//
 // The servers and kvctl run from dist/ (the script builds first): published figures come from the
 // code as it ships, not through a TypeScript loader.
 
@@ -35,6 +38,7 @@ import {
   targetVerdicts,
   withLatestTable,
 } from "./compare_table.js";
+import type { LeaderPlacement } from "../../router/leader_balance.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -45,6 +49,7 @@ const { values: flags } = parseArgs({
     "value-size": { type: "string", default: "256" },
     conns: { type: "string", default: "8" },
     shards: { type: "string", default: "8" },
+    "leader-placement": { type: "string", default: "pack" },
     "no-readme": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
   },
@@ -54,6 +59,11 @@ const ROOT = projectRoot();
 const DIST_CLI = join(ROOT, "dist", "cli");
 const STARTUP_TIMEOUT_MS = 60_000;
 const WARM_UP_S = 3;
+
+function placement(text: string): LeaderPlacement {
+  if (text !== "spread" && text !== "pack") throw new Error(`--leader-placement ${text}: expected spread or pack`);
+  return text;
+}
 
 function positive(name: string, text: string): number {
   const value = Number(text);
@@ -144,6 +154,7 @@ async function main(): Promise<number> {
     valueSize: positive("value-size", flags["value-size"]),
     conns: positive("conns", flags.conns),
     shards: positive("shards", flags.shards),
+    leaderPlacement: placement(flags["leader-placement"]),
   };
   const clientCounts = flags.clients.split(",").map((c) => positive("clients", c));
   const ops = flags.ops.split(",");
@@ -157,6 +168,7 @@ async function main(): Promise<number> {
     tickMs: 100,
     cli: join(DIST_CLI, "shardkv.js"),
     nodeArgs: [],
+    leaderPlacement: settings.leaderPlacement,
   });
   const systems = [etcd, shardkv] as const;
   let failed = true;

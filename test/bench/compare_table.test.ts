@@ -82,8 +82,10 @@ describe("the bench:compare table", () => {
     expect(rows[2]).toBe("| put | 64 | 0.50 | 0.25 | 2.00 | 1.50 | 4.00 |");
     expect(batchingTable([cell("put", 64, figures(1000, 10, 50), figures(800, 12, 60))])).toBeUndefined();
     const machine = { date: "2026-12-03", cpu: "cpu", cores: 2, memoryGiB: 24, node: "v20", etcd: "3.4", commit: "abc", shardkvMalloc: "jemalloc" };
-    const settings = { durationS: 10, keys: 10_000, valueSize: 256, shards: 8, conns: 8 };
+    const settings = { durationS: 10, keys: 10_000, valueSize: 256, shards: 8, conns: 8, leaderPlacement: "pack" as const };
     expect(markdownReport(cells, machine, settings)).toContain(table);
+    expect(markdownReport(cells, machine, settings)).toContain("leaders packed on one node (`--leader-placement pack`");
+    expect(markdownReport(cells, machine, { ...settings, leaderPlacement: "spread" })).toContain("leaders spread over the nodes");
     expect(markdownReport([cell("put", 64, figures(1000, 10, 50), figures(800, 12, 60))], machine, settings)).not.toContain("Readies/op");
   });
 });

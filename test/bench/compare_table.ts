@@ -2,6 +2,8 @@
 // system's throughput and p50/p99, and the ratio shardkv / etcd. Kept apart from the runs so the
 // figures and the verdicts on the issue's targets can be checked without a cluster.
 
+import type { LeaderPlacement } from "../../router/leader_balance.js";
+
 /** What one `kvctl bench -o json` run reported (the fields used here; bench_report.ts has them all). */
 export interface BenchFigures {
   readonly ops: number;
@@ -59,6 +61,8 @@ export interface Settings {
   readonly valueSize: number;
   readonly shards: number;
   readonly conns: number;
+  /** shardkv's --leader-placement. */
+  readonly leaderPlacement: LeaderPlacement;
 }
 
 export const LOAD_NAMES: Readonly<Record<string, string>> = {
@@ -180,7 +184,7 @@ export function markdownReport(cells: readonly Cell[], machine: Machine, setting
     `### shardkv vs etcd ${machine.etcd}, ${machine.date}`,
     "",
     `${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, shardkv ${machine.commit} on ${machine.shardkvMalloc === "libc" ? "the C library's malloc" : machine.shardkvMalloc}. ` +
-      `Both systems: 3 members on loopback, fresh data dirs on the same disk. shardkv: ${settings.shards} shards × 3 replicas. ` +
+      `Both systems: 3 members on loopback, fresh data dirs on the same disk. shardkv: ${settings.shards} shards × 3 replicas, ${placementText(settings.leaderPlacement)}. ` +
       `Load: \`kvctl bench\` through etcd's KV API, ${settings.durationS} s a cell, ${settings.keys.toLocaleString("en-US")} keys, ` +
       `${settings.valueSize}-byte values, up to ${settings.conns} connections over the 3 endpoints; the systems alternate cell by cell. ` +
       "CPU ms/op: the servers' CPU time (all 3 members, user + system) over the operations done; the load generator shares the same cores.",
@@ -204,6 +208,12 @@ function batchingLines(cells: readonly Cell[]): string[] {
     table,
     "",
   ];
+}
+
+function placementText(placement: LeaderPlacement): string {
+  return placement === "pack"
+    ? "their leaders packed on one node (`--leader-placement pack`, as in the Procfile: the members share the machine's cores)"
+    : "their leaders spread over the nodes (`--leader-placement spread`)";
 }
 
 export const README_START = "<!-- bench:compare:start -->";

@@ -7,6 +7,7 @@ import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { type LeaderPlacement, preferredLeader } from "../../router/leader_balance.js";
 import { type NodeOptions, ShardkvNode } from "../../router/node.js";
 import { ShardMap } from "../../router/shard_map.js";
 import { diskDir } from "./disk_dir.js";
@@ -33,11 +34,14 @@ export class NodeCluster {
     private readonly dir: string,
   ) {}
 
-  /** `size` nodes holding `shards` data shards, each with `replicas` replicas (by default every node). */
-  static async start(size: number, shards: number, name: string, replicas = size): Promise<NodeCluster> {
+  /**
+   * `size` nodes holding `shards` data shards, each with `replicas` replicas (by default every node),
+   * their leaders placed by `placement` (router/leader_balance.ts).
+   */
+  static async start(size: number, shards: number, name: string, replicas = size, placement: LeaderPlacement = "spread"): Promise<NodeCluster> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await NodeCluster.startOnce(size, shards, name, replicas);
+        return await NodeCluster.startOnce(size, shards, name, replicas, placement);
       } catch (error) {
         // Tests run in parallel: a port free a moment ago may be another test's by now. New ports then.
         if (attempt >= 3 || !String(error).includes("EADDRINUSE")) throw error;
@@ -45,7 +49,7 @@ export class NodeCluster {
     }
   }
 
-  private static async startOnce(size: number, shards: number, name: string, replicas: number): Promise<NodeCluster> {
+  private static async startOnce(size: number, shards: number, name: string, replicas: number, placement: LeaderPlacement): Promise<NodeCluster> {
     const dir = diskDir(`shardkv-${name}-`);
     const peerPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
     const initialCluster = peerPorts.map((port, i) => `n${i + 1}=127.0.0.1:${port}`).join(",");
@@ -60,7 +64,7 @@ export class NodeCluster {
         initialShards: shards,
         replicas,
         tickMs: 20,
-        leaderBalance: { intervalMs: 100, aliveWithinMs: 200, retryAfterMs: 2_000 },
+        leaderBalance: { placement, intervalMs: 100, aliveWithinMs: 200, retryAfterMs: 2_000 },
         stubSweep: { intervalMs: 100 },
       });
     }
@@ -75,14 +79,14 @@ export class NodeCluster {
     const cluster = new NodeCluster(nodes, options, dir);
     // Tests start from a settled cluster: every shard led by its preferred replica, so that no leader
     // transfer (router/leader_balance.ts) fails a test's first writes with "leader changed".
-    await cluster.settled();
+    await cluster.settled(placement);
     return cluster;
   }
 
-  /** Resolves once every shard, the meta group included, is led by its preferred (first) replica. */
-  async settled(timeoutMs = 20_000): Promise<void> {
+  /** Resolves once every shard, the meta group included, is led by the replica `placement` prefers. */
+  async settled(placement: LeaderPlacement = "spread", timeoutMs = 20_000): Promise<void> {
     const { config } = this.nodes[0]!;
-    const preferred = [...config.shards.map((s) => ({ id: s.id, node: s.replicas[0] })), { id: 0, node: config.metaReplicas[0] }];
+    const preferred = [...config.shards, { id: 0, replicas: config.metaReplicas }].map((s) => ({ id: s.id, node: preferredLeader(placement, s.replicas) }));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const off = preferred.filter(({ id, node }) => this.leaderOf(id) === undefined || this.nodes[this.leaderOf(id)!]!.member.id !== node);
