@@ -115,7 +115,7 @@ export class Store implements ReplicaHost {
   /** Request ids are the node id (high 16 bits) and a 48-bit counter: kept apart, so that a new id is one BigInt. */
   private readonly requestNodeBits: bigint;
   private requestCounter: number;
-  /** Requests taken since open, for metrics: plain numbers bumped on the request path, nothing allocated. */
+  /** Requests and Readies taken since open, for metrics: plain numbers bumped as they come, nothing allocated. */
   readonly counts: StoreCounts = { proposals: 0, linearizableReads: 0, serializableReads: 0, readies: 0, entriesWritten: 0, entriesCommitted: 0, raftMessages: 0 };
   /** Told whenever a replica applied entries or installed a snapshot: what watches wait on. */
   readonly applyListeners = new ApplyListeners((group, error) => this.options.log?.(`shard ${group}: an apply listener failed: ${String(error)}`));

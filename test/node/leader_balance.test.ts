@@ -7,6 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { preferredLeader } from "../../router/leader_balance.js";
 import { eventually, NodeCluster } from "../support/node_cluster.js";
 
+describe("the preferred leader", () => {
+  it("is the first replica in the map when spread, the lowest member id when packed", () => {
+    expect(preferredLeader("spread", [3, 1, 2])).toBe(3);
+    expect(preferredLeader("pack", [3, 1, 2])).toBe(1);
+    expect(preferredLeader("pack", [])).toBeUndefined();
+  });
+});
+
 describe("leader balance, spread", () => {
   let cluster: NodeCluster;
 
@@ -46,12 +54,6 @@ describe("leader balance, packed", () => {
 
   afterAll(async () => {
     await cluster?.stop();
-  });
-
-  it("prefers the lowest member id of each shard's replicas, whatever their order in the map", () => {
-    expect(preferredLeader("pack", [3, 1, 2])).toBe(1);
-    expect(preferredLeader("spread", [3, 1, 2])).toBe(3);
-    expect(preferredLeader("pack", [])).toBeUndefined();
   });
 
   it("moves every shard's leadership, the meta group's too, to the node with the lowest member id", async () => {

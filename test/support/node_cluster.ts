@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type LeaderPlacement, preferredLeader } from "../../router/leader_balance.js";
+import { LEADER_BALANCE_DEFAULTS, type LeaderPlacement, preferredLeader } from "../../router/leader_balance.js";
 import { type NodeOptions, ShardkvNode } from "../../router/node.js";
 import { ShardMap } from "../../router/shard_map.js";
 import { diskDir } from "./disk_dir.js";
@@ -79,13 +79,14 @@ export class NodeCluster {
     const cluster = new NodeCluster(nodes, options, dir);
     // Tests start from a settled cluster: every shard led by its preferred replica, so that no leader
     // transfer (router/leader_balance.ts) fails a test's first writes with "leader changed".
-    await cluster.settled(placement);
+    await cluster.settled();
     return cluster;
   }
 
-  /** Resolves once every shard, the meta group included, is led by the replica `placement` prefers. */
-  async settled(placement: LeaderPlacement = "spread", timeoutMs = 20_000): Promise<void> {
+  /** Resolves once every shard, the meta group included, is led by the replica its placement prefers. */
+  async settled(timeoutMs = 20_000): Promise<void> {
     const { config } = this.nodes[0]!;
+    const placement = this.options[0]?.leaderBalance?.placement ?? LEADER_BALANCE_DEFAULTS.placement;
     const preferred = [...config.shards, { id: 0, replicas: config.metaReplicas }].map((s) => ({ id: s.id, node: preferredLeader(placement, s.replicas) }));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
