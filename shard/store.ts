@@ -15,8 +15,9 @@ import { GroupTicker, QUIESCE_DEFAULTS, type QuiesceSettings } from "./group_tic
 import { WalLogStorage } from "./raft_log.js";
 import { type LevelDb, replicaPrefix } from "./keyspace.js";
 import { type HousekeepingSettings, type RaftTuning, Replica, type ReplicaHost } from "./replica.js";
-import { commitStaged, currentGeneration, dropOtherGenerations, SnapshotSink, type StagedSnapshot } from "./snapshot/snapshot_sink.js";
-import { SnapshotSource } from "./snapshot/snapshot_source.js";
+import { reconcileLog } from "./reconcile.js";
+import { currentGeneration, dropOtherGenerations } from "./snapshot/snapshot_sink.js";
+import { SnapshotStaging } from "./snapshot/snapshot_staging.js";
 import { TickClock } from "./tick_clock.js";
 import { StoreError } from "./store_error.js";
 import type { GroupId } from "./wal/record.js";
@@ -99,7 +100,7 @@ const REQUEST_COUNTER_MODULUS = 2 ** 48;
 
 export class Store implements ReplicaHost {
   private readonly replicas = new Map<GroupId, Replica>();
-  private readonly staged = new Map<GroupId, StagedSnapshot>();
+  private readonly snapshots: SnapshotStaging;
   private readonly limits: MvccLimits;
   private readonly compaction: CompactionSettings;
   private readonly housekeeping: HousekeepingSettings;
@@ -124,6 +125,7 @@ export class Store implements ReplicaHost {
     this.limits = { ...MVCC_DEFAULTS, ...options.limits };
     this.compaction = { ...STORE_DEFAULTS.compaction, ...options.compaction };
     this.housekeeping = { ...STORE_DEFAULTS.housekeeping, ...options.housekeeping };
+    this.snapshots = new SnapshotStaging(options.db, this.limits);
     this.clock = options.nowMs ?? Date.now;
     this.tickClock = new TickClock(options.tickMs ?? STORE_DEFAULTS.tickMs, options.tickRate);
     const silentMs = options.transport.silentMs?.bind(options.transport);
@@ -198,7 +200,7 @@ export class Store implements ReplicaHost {
     const generation = await currentGeneration(db, group);
     await dropOtherGenerations(db, group, generation);
     const state = await ShardState.open({ db, prefix: replicaPrefix(group, generation), limits: this.limits });
-    this.reconcile(group, state);
+    reconcileLog(wal, group, state, this.options.log);
     // The storage reads the replica's current state machine, which a snapshot install replaces.
     let current = state;
     const storage = new WalLogStorage(wal, group, () => ({ index: current.applied.index, term: current.applied.term, confState: current.confState }));
@@ -208,29 +210,6 @@ export class Store implements ReplicaHost {
     };
     replica.onApplied = (revision) => this.applyListeners.notify(group, revision);
     this.replicas.set(group, replica);
-  }
-
-  /**
-   * Makes the log agree with what the state machine made durable, before Raft starts: a state ahead of
-   * the log (a snapshot installed just before a crash) restarts the log after it; a commit index
-   * behind the applied one is raised, since only committed entries are ever applied.
-   */
-  private reconcile(group: GroupId, state: ShardState): void {
-    const { wal } = this.options;
-    const log = wal.group(group)!;
-    const applied = state.applied;
-    if (applied.index === 0) {
-      if (log.first > 1) throw new StoreError("INTERNAL", `shard ${group}: the log was compacted to ${log.first - 1} but the state machine is empty`, "the LevelDB directory was lost or replaced; restore it, or remove this replica and let the shard re-replicate");
-      return;
-    }
-    if (applied.index < log.first - 1) {
-      throw new StoreError("INTERNAL", `shard ${group}: the state machine is at ${applied.index}, behind the log's start ${log.first}`, "LevelDB lost synced writes; restore the data directory or re-replicate this shard");
-    }
-    if (applied.index > log.last || log.term(applied.index) !== applied.term) {
-      wal.applySnapshot(group, applied.index, applied.term, state.confState);
-      this.options.log?.(`shard ${group}: the log restarts after the state machine's index ${applied.index} (a snapshot installed before a restart)`);
-    }
-    if (log.hardState.commit < applied.index) wal.setHardState(group, { ...log.hardState, commit: applied.index });
   }
 
   // ---- Requests ----------------------------------------------------------------------------------
@@ -371,40 +350,21 @@ export class Store implements ReplicaHost {
 
   /** The chunks of a snapshot of `group` (at or past the index the core put in its MsgSnap). */
   snapshotChunks(group: GroupId, chunkBytesMax?: number): AsyncGenerator<Uint8Array> {
-    return this.chunksOf(this.replica(group).state, chunkBytesMax);
-  }
-
-  private async *chunksOf(state: ShardState, chunkBytesMax: number | undefined): AsyncGenerator<Uint8Array> {
-    // The MsgSnap names the applied index, whose batch LevelDB may still be writing.
-    await state.flushed();
-    yield* SnapshotSource.take(this.options.db, state.prefix).chunks(chunkBytesMax);
+    return this.snapshots.chunksOf(this.replica(group).state, chunkBytesMax);
   }
 
   /** Stages a streamed snapshot, then hands its message to Raft, which installs it through a Ready. */
   async receiveSnapshot(group: GroupId, message: MsgSnap, chunks: AsyncIterable<Uint8Array>): Promise<void> {
     this.replica(group);
-    const sink = await SnapshotSink.begin(this.options.db, group);
-    try {
-      for await (const chunk of chunks) await sink.write(chunk);
-      this.staged.set(group, sink.finish());
-    } catch (error) {
-      await sink.abort();
-      throw error;
-    }
+    await this.snapshots.stage(group, chunks);
     this.step(group, message);
   }
 
   private async install(replica: Replica, ready: Ready): Promise<void> {
-    const snapshot = ready.snapshot!;
-    const staged = this.staged.get(replica.group);
-    assert(staged !== undefined, () => `shard ${replica.group}: Raft installs a snapshot at ${snapshot.meta.index} that was never staged`);
-    this.staged.delete(replica.group);
-    await replica.state.close();
-    await commitStaged(this.options.db, staged);
-    replica.replaceState(await ShardState.open({ db: this.options.db, prefix: staged.prefix, limits: this.limits }));
-    assert(replica.state.applied.index >= snapshot.meta.index, "a staged snapshot is older than the index Raft was told");
+    const { meta } = ready.snapshot!;
+    await this.snapshots.install(replica, meta);
     const { wal } = this.options;
-    wal.applySnapshot(replica.group, snapshot.meta.index, snapshot.meta.term, snapshot.meta.confState);
+    wal.applySnapshot(replica.group, meta.index, meta.term, meta.confState);
     this.writeReady(replica.group, ready);
     await wal.sync();
     replica.installing = false;
