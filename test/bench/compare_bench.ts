@@ -2,7 +2,9 @@
 // 3-member etcd (Debian's etcd-server; nothing is installed here) and a 3-node shardkv, each with fresh
 // data dirs on the same disk, and runs the same `kvctl bench` load (etcd's KV API) against both,
 // alternating cell by cell, over put, linearizable get, serializable get and mixed, with 1, 64 and 256
-// clients. It prints one table (throughput, p50/p99, ratio) and, for the cells that write, what the
+// clients. Before the cells it runs the single-client load against a server that does nothing
+// (noop_kv_server.ts): the machine's floor, which the single-client figures can only be read against.
+// It prints one table (throughput, p50/p99, ratio) and, for the cells that write, what the
 // members' /metrics counted (fsyncs, and shardkv's Readies and Raft messages, per operation); writes
 // both as Markdown to test/bench/results/ with the date and machine, and puts them in the README
 // between its markers.
@@ -83,12 +85,12 @@ async function scrapeCounters(cluster: ServerCluster): Promise<ServerCounters> {
   return serverCounters(texts);
 }
 
-/** One `kvctl bench` run against `cluster`, its JSON report read from stdout. */
-async function kvctlBench(cluster: ServerCluster, op: string, clients: number, durationS: number, settings: Settings, prefill: boolean): Promise<CellFigures> {
+/** One `kvctl bench` run against `endpoints`, its JSON report read from stdout. */
+async function kvctl(endpoints: readonly string[], what: string, op: string, clients: number, durationS: number, settings: Settings, prefill: boolean): Promise<BenchFigures> {
   const args = [
     join(DIST_CLI, "kvctl.js"),
     "bench",
-    "--endpoints", cluster.endpoints.join(","),
+    "--endpoints", endpoints.join(","),
     "--op", op,
     "--clients", String(clients),
     "--conns", String(Math.min(clients, settings.conns)),
@@ -99,20 +101,50 @@ async function kvctlBench(cluster: ServerCluster, op: string, clients: number, d
     "-o", "json",
     ...(prefill ? [] : ["--no-prefill"]),
   ];
-  // Scraped outside the CPU window: a scrape costs the servers CPU that no operation asked for.
-  const countersBefore = await scrapeCounters(cluster);
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const cpuBefore = cluster.cpuSeconds();
   const code = await new Promise<number | null>((done) => child.once("exit", (c) => done(c)));
+  if (code !== 0) throw new Error(`kvctl bench --op ${op} --clients ${clients} against ${what} exited ${code}:\n${stderr}${stdout}`);
+  return JSON.parse(stdout.slice(stdout.indexOf("{"))) as BenchFigures;
+}
+
+/** One `kvctl bench` run against `cluster`, with the servers' CPU time and counters over it. */
+async function kvctlBench(cluster: ServerCluster, op: string, clients: number, durationS: number, settings: Settings, prefill: boolean): Promise<CellFigures> {
+  // Scraped outside the CPU window: a scrape costs the servers CPU that no operation asked for.
+  const countersBefore = await scrapeCounters(cluster);
+  const cpuBefore = cluster.cpuSeconds();
+  const figures = await kvctl(cluster.endpoints, cluster.system, op, clients, durationS, settings, prefill);
   const cpuMs = (cluster.cpuSeconds() - cpuBefore) * 1000;
-  if (code !== 0) throw new Error(`kvctl bench --op ${op} --clients ${clients} against ${cluster.system} exited ${code}:\n${stderr}${stdout}`);
-  const figures = JSON.parse(stdout.slice(stdout.indexOf("{"))) as BenchFigures;
   const counters = countersGained(countersBefore, await scrapeCounters(cluster));
   return { ...figures, cpu_ms_per_op: cpuMs / Math.max(1, figures.ops + figures.errors), counters };
+}
+
+/**
+ * The machine's floor for one client: the same single-client load against a server that answers at
+ * once (noop_kv_server.ts), run as the nodes are (through with_jemalloc.sh), while both systems idle.
+ */
+async function floorForOneClient(settings: Settings): Promise<BenchFigures> {
+  const script = join(ROOT, "dist", "test", "bench", "noop_kv_server.js");
+  const server = spawn(join(ROOT, "cli", "with_jemalloc.sh"), [process.execPath, script, "--listen", "127.0.0.1:0", "--value-size", String(settings.valueSize)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    const address = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      server.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /listening (\S+)/.exec(out);
+        if (match !== null) resolve(match[1]!);
+      });
+      server.once("exit", (code) => reject(new Error(`the no-op server exited ${code} before it listened`)));
+    });
+    return await kvctl([address], "the no-op server", "get", 1, settings.durationS, settings, false);
+  } finally {
+    server.kill("SIGTERM");
+  }
 }
 
 function machine(etcd: string, shardkvMalloc: string): Machine {
@@ -180,6 +212,8 @@ async function main(): Promise<number> {
       // Warm-up, not reported: JIT, connections, LevelDB's first files, shardkv's leader balance.
       await kvctlBench(system, "put", 64, WARM_UP_S, settings, false);
     }
+    const floor = await floorForOneClient(settings);
+    console.log(`  floor, get × 1 against a server that does nothing: ${Math.round(floor.ops_per_s)} ops/s, p50 ${floor.p50_ms} ms, p99 ${floor.p99_ms} ms`);
     const prefilled = new Set<ServerCluster>();
     const cells: Cell[] = [];
     let turn = 0;
@@ -203,8 +237,8 @@ async function main(): Promise<number> {
         cells.push(cell);
       }
     }
-    const report = markdownReport(cells, host, settings);
-    console.log(`\n${markdownTable(cells)}\n\n${targetVerdicts(cells).join("\n")}\n\n${batchingTable(cells) ?? ""}`);
+    const report = markdownReport(cells, host, settings, floor);
+    console.log(`\n${markdownTable(cells)}\n\n${targetVerdicts(cells, floor).join("\n")}\n\n${batchingTable(cells) ?? ""}`);
     const results = join(ROOT, "test", "bench", "results");
     mkdirSync(results, { recursive: true });
     const file = join(results, `${host.date}-compare.md`);

@@ -47,6 +47,22 @@ describe("the bench:compare table", () => {
     expect(fast).toEqual(["met: throughput ≥ etcd's in all 1 cells of 64+ clients", "met: p99 no worse than etcd's in all 1 cells of 64+ clients"]);
   });
 
+  it("sets one client's linearizable-read p99 beside the floor, and reports the floor under the table", () => {
+    const cells = [cell("get", 1, figures(900, 0.7, 3.1), figures(1800, 0.45, 2.4))];
+    const floor = { ops: 17_000, errors: 0, ops_per_s: 1_700, p50_ms: 0.5, p99_ms: 2.25 };
+    expect(targetVerdicts(cells, floor)).toEqual([
+      "met: throughput ≥ etcd's in all 0 cells of 64+ clients",
+      "met: p99 no worse than etcd's in all 0 cells of 64+ clients",
+      "not met: one client's linearizable-read p99 is 2.400 ms (target < 1 ms; a server that does nothing: 2.250 ms)",
+    ]);
+    const machine = { date: "2026-12-03", cpu: "cpu", cores: 2, memoryGiB: 24, node: "v20", etcd: "3.4", commit: "abc", shardkvMalloc: "jemalloc" };
+    const settings = { durationS: 10, keys: 10_000, valueSize: 256, shards: 8, conns: 8, leaderPlacement: "pack" as const };
+    const report = markdownReport(cells, machine, settings, floor);
+    expect(report).toContain("gets 1,700 ops/s at p50 / p99 0.50 / 2.25 ms");
+    expect(report.indexOf("Floor:")).toBeGreaterThan(report.indexOf("not met: one client's"));
+    expect(markdownReport(cells, machine, settings)).not.toContain("Floor:");
+  });
+
   it("replaces what lies between the README's markers and nothing else", () => {
     const readme = `# title\n\n${README_START}\nold table\n${README_END}\n\nafter\n`;
     const updated = withLatestTable(readme, "new table\n");
