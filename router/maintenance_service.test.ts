@@ -93,7 +93,10 @@ describe("the etcd Maintenance service over four shards", () => {
 
   it("answers UNIMPLEMENTED, with the reason, to what it does not serve", async () => {
     await expect(ask((cb) => client.Defragment({}, md(), {}, cb))).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: expect.stringMatching(/LevelDB/) });
-    await expect(ask((cb) => client.MoveLeader({ targetID: "1" }, md(), {}, cb))).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
+    const moveLeader = ask((cb) => client.MoveLeader({ targetID: "1" }, md(), {}, cb));
+    await expect(moveLeader).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: expect.stringMatching(/each shard has its own/) });
+    const hint = await moveLeader.catch((error: grpc.ServiceError) => error.metadata.get("shardkv-hint")[0]);
+    expect(String(hint)).toMatch(/--leader-placement/);
     const snapshot = client.Snapshot({}, md(), {});
     const error = await new Promise((resolve) => {
       snapshot.on("error", resolve);

@@ -40,7 +40,10 @@ export class MaintenanceService {
         "shardkv: a snapshot of the whole store is not implemented: every shard is its own Raft group with its own snapshots",
         "back up the data directory of a stopped node instead",
       ),
-      MoveLeader: unimplementedUnary("shardkv: moving leadership is not implemented yet: each shard has its own leader, and moving them comes with the node issue"),
+      MoveLeader: unimplementedUnary(
+        "shardkv: moving the leader is not supported: there is no single leader, each shard has its own",
+        "the nodes place the shards' leaders themselves (--leader-placement spread or pack) and hand them back to their preferred node after any change; `kvctl shard list` shows where they are",
+      ),
       Downgrade: unimplementedUnary("shardkv: downgrade is not supported: shardkv has a single storage version"),
     };
   }
