@@ -9,7 +9,11 @@
 // both as Markdown to test/bench/results/ with the date and machine, and puts them in the README
 // between its markers.
 //
-//   npm run bench:compare -- --duration 10 --keys 10000 --clients 1,64,256 --ops put,get,sget,mixed
+//   npm run bench:compare -- --rounds 3 --duration 10 --keys 10000 --clients 1,64,256 --ops put,get,sget,mixed
+//
+// Every cell runs --rounds times, a round being one pass over all cells: the table shows each
+// system's medians and the range of the rounds' ratios, since one 10 s sample on a shared VM can be
+// 25% off the next.
 //
 // shardkv runs as the Procfile runs it, its leaders packed on one node (--leader-placement pack: the
 // members share this machine's cores); --leader-placement spread measures the multi-machine default.
@@ -29,6 +33,7 @@ import {
   batchingTable,
   type Cell,
   type CellFigures,
+  cellOfRounds,
   countersGained,
   type Machine,
   markdownReport,
@@ -45,6 +50,7 @@ import type { LeaderPlacement } from "../../router/leader_balance.js";
 const { values: flags } = parseArgs({
   options: {
     duration: { type: "string", default: "10" },
+    rounds: { type: "string", default: "3" },
     keys: { type: "string", default: "10000" },
     clients: { type: "string", default: "1,64,256" },
     ops: { type: "string", default: "put,get,sget,mixed" },
@@ -182,6 +188,7 @@ async function main(): Promise<number> {
   }
   const settings: Settings = {
     durationS: positive("duration", flags.duration),
+    rounds: positive("rounds", flags.rounds),
     keys: positive("keys", flags.keys),
     valueSize: positive("value-size", flags["value-size"]),
     conns: positive("conns", flags.conns),
@@ -215,28 +222,33 @@ async function main(): Promise<number> {
     const floor = await floorForOneClient(settings);
     console.log(`  floor, get × 1 against a server that does nothing: ${Math.round(floor.ops_per_s)} ops/s, p50 ${floor.p50_ms} ms, p99 ${floor.p99_ms} ms`);
     const prefilled = new Set<ServerCluster>();
-    const cells: Cell[] = [];
+    // Every cell once per round, round after round: a VM whose speed drifts over minutes moves every
+    // cell's rounds apart instead of one cell's figures.
+    const runs = new Map<string, { op: string; clients: number; etcd: CellFigures[]; shardkv: CellFigures[] }>();
     let turn = 0;
-    for (const op of ops) {
-      for (const clients of clientCounts) {
-        // Alternate who goes first, so neither always runs on a machine the other just warmed or tired.
-        const order = turn++ % 2 === 0 ? systems : ([shardkv, etcd] as const);
-        const figures = new Map<ServerCluster, CellFigures>();
-        for (const system of order) {
-          if (op !== "put" && !prefilled.has(system)) {
-            // Its own run, not reported, so that no cell's time or CPU holds the prefill's writes.
-            await kvctlBench(system, "sget", 1, 1, settings, true);
-            prefilled.add(system);
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const op of ops) {
+        for (const clients of clientCounts) {
+          // Alternate who goes first, so neither always runs on a machine the other just warmed or tired.
+          const order = turn++ % 2 === 0 ? systems : ([shardkv, etcd] as const);
+          const key = `${op}×${clients}`;
+          const cellRuns = runs.get(key) ?? { op, clients, etcd: [], shardkv: [] };
+          runs.set(key, cellRuns);
+          for (const system of order) {
+            if (op !== "put" && !prefilled.has(system)) {
+              // Its own run, not reported, so that no cell's time or CPU holds the prefill's writes.
+              await kvctlBench(system, "sget", 1, 1, settings, true);
+              prefilled.add(system);
+            }
+            const result = await kvctlBench(system, op, clients, settings.durationS, settings, false);
+            console.log(`  round ${round}, ${op} × ${clients} ${system.system}: ${line(result)}`);
+            cellRuns[system.system].push(result);
           }
-          const result = await kvctlBench(system, op, clients, settings.durationS, settings, false);
-          console.log(`  ${op} × ${clients} ${system.system}: ${line(result)}`);
-          figures.set(system, result);
+          console.log(`  round ${round}, ${op} × ${clients}: shardkv / etcd = ${ratio({ etcd: cellRuns.etcd.at(-1)!, shardkv: cellRuns.shardkv.at(-1)! }).toFixed(2)}`);
         }
-        const cell: Cell = { op, clients, etcd: figures.get(etcd)!, shardkv: figures.get(shardkv)! };
-        console.log(`  ${op} × ${clients}: shardkv / etcd = ${ratio(cell).toFixed(2)}`);
-        cells.push(cell);
       }
     }
+    const cells: Cell[] = [...runs.values()].map((r) => cellOfRounds(r.op, r.clients, r.etcd, r.shardkv));
     const report = markdownReport(cells, host, settings, floor);
     console.log(`\n${markdownTable(cells)}\n\n${targetVerdicts(cells, floor).join("\n")}\n\n${batchingTable(cells) ?? ""}`);
     const results = join(ROOT, "test", "bench", "results");

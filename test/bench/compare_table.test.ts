@@ -3,6 +3,8 @@ import {
   batchingTable,
   type Cell,
   type CellFigures,
+  cellOfRounds,
+  combineRounds,
   countersGained,
   markdownReport,
   markdownTable,
@@ -56,11 +58,39 @@ describe("the bench:compare table", () => {
       "not met: one client's linearizable-read p99 is 2.400 ms (target < 1 ms; a server that does nothing: 2.250 ms)",
     ]);
     const machine = { date: "2026-12-03", cpu: "cpu", cores: 2, memoryGiB: 24, node: "v20", etcd: "3.4", commit: "abc", shardkvMalloc: "jemalloc" };
-    const settings = { durationS: 10, keys: 10_000, valueSize: 256, shards: 8, conns: 8, leaderPlacement: "pack" as const };
+    const settings = { durationS: 10, rounds: 1, keys: 10_000, valueSize: 256, shards: 8, conns: 8, leaderPlacement: "pack" as const };
     const report = markdownReport(cells, machine, settings, floor);
     expect(report).toContain("gets 1,700 ops/s at p50 / p99 0.50 / 2.25 ms");
     expect(report.indexOf("Floor:")).toBeGreaterThan(report.indexOf("not met: one client's"));
     expect(markdownReport(cells, machine, settings)).not.toContain("Floor:");
+  });
+
+  it("combines a system's rounds into medians of its figures and sums of its counts", () => {
+    const run = (opsPerS: number, p99: number, cpuMs: number, fsyncs: number): CellFigures => ({ ...figures(opsPerS, 1, p99), cpu_ms_per_op: cpuMs, counters: { fsyncs, readies: 2 * fsyncs } });
+    const combined = combineRounds([run(1000, 50, 0.3, 100), run(1300, 40, 0.2, 130), run(700, 90, 0.5, 70)]);
+    expect(combined).toEqual({ ops: 30_000, errors: 0, ops_per_s: 1000, p50_ms: 1, p99_ms: 50, cpu_ms_per_op: 0.3, counters: { fsyncs: 300, readies: 600 } });
+    expect(combineRounds([run(1000, 50, 0.3, 100), run(1200, 60, 0.4, 100)]).ops_per_s).toBe(1100);
+    // A counter that one round lacks is left out rather than undercounted.
+    expect(combineRounds([run(1000, 50, 0.3, 100), figures(1000, 1, 50)]).counters).toEqual({});
+    expect(() => combineRounds([])).toThrow(RangeError);
+  });
+
+  it("shows each round's ratio as a range, and says which shortfalls held in every round", () => {
+    const steady = cellOfRounds("put", 64, [figures(1000, 10, 50), figures(1000, 10, 50), figures(1000, 10, 50)], [figures(900, 11, 60), figures(950, 11, 60), figures(800, 11, 60)]);
+    const mixed = cellOfRounds("put", 256, [figures(1000, 10, 50), figures(1000, 10, 50), figures(1000, 10, 50)], [figures(900, 11, 40), figures(1100, 11, 40), figures(980, 11, 40)]);
+    expect(steady.roundRatios).toEqual([0.9, 0.95, 0.8]);
+    expect(ratio(mixed)).toBe(0.98);
+    const table = markdownTable([steady, mixed]).split("\n");
+    expect(table[0]).toContain("| shardkv / etcd | per round |");
+    expect(table[2]).toMatch(/\| 0\.90 \| 0\.80–0\.95 \|$/);
+    expect(table[3]).toMatch(/\| 0\.98 \| 0\.90–1\.10 \|$/);
+    expect(targetVerdicts([steady, mixed])[0]).toBe("not met: throughput below etcd's in 2 of 2 cells of 64+ clients (put×64, put×256; below in every round: put×64)");
+    expect(markdownTable([cell("put", 64, figures(1000, 10, 50), figures(900, 11, 60))])).not.toContain("per round");
+    expect(() => cellOfRounds("get", 1, [figures(1, 1, 1)], [])).toThrow(RangeError);
+    const machine = { date: "2026-12-03", cpu: "cpu", cores: 2, memoryGiB: 24, node: "v20", etcd: "3.4", commit: "abc", shardkvMalloc: "jemalloc" };
+    const settings = { durationS: 10, rounds: 3, keys: 10_000, valueSize: 256, shards: 8, conns: 8, leaderPlacement: "pack" as const };
+    expect(markdownReport([steady], machine, settings)).toContain("3 rounds of every cell: each figure is the median over the rounds");
+    expect(markdownReport([steady], machine, { ...settings, rounds: 1 })).not.toContain("rounds of every cell");
   });
 
   it("replaces what lies between the README's markers and nothing else", () => {
@@ -98,7 +128,7 @@ describe("the bench:compare table", () => {
     expect(rows[2]).toBe("| put | 64 | 0.50 | 0.25 | 2.00 | 1.50 | 4.00 |");
     expect(batchingTable([cell("put", 64, figures(1000, 10, 50), figures(800, 12, 60))])).toBeUndefined();
     const machine = { date: "2026-12-03", cpu: "cpu", cores: 2, memoryGiB: 24, node: "v20", etcd: "3.4", commit: "abc", shardkvMalloc: "jemalloc" };
-    const settings = { durationS: 10, keys: 10_000, valueSize: 256, shards: 8, conns: 8, leaderPlacement: "pack" as const };
+    const settings = { durationS: 10, rounds: 1, keys: 10_000, valueSize: 256, shards: 8, conns: 8, leaderPlacement: "pack" as const };
     expect(markdownReport(cells, machine, settings)).toContain(table);
     expect(markdownReport(cells, machine, settings)).toContain("leaders packed on one node (`--leader-placement pack`");
     expect(markdownReport(cells, machine, { ...settings, leaderPlacement: "spread" })).toContain("leaders spread over the nodes");

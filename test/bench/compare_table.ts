@@ -39,8 +39,11 @@ export interface CellFigures extends BenchFigures {
 export interface Cell {
   readonly op: string;
   readonly clients: number;
+  /** Over several rounds: each system's rounds combined (combineRounds). */
   readonly etcd: CellFigures;
   readonly shardkv: CellFigures;
+  /** shardkv / etcd in each round, in the order run; absent or one long for a single round. */
+  readonly roundRatios?: readonly number[];
 }
 
 export interface Machine {
@@ -57,6 +60,8 @@ export interface Machine {
 
 export interface Settings {
   readonly durationS: number;
+  /** Times every cell ran, for each system. */
+  readonly rounds: number;
   readonly keys: number;
   readonly valueSize: number;
   readonly shards: number;
@@ -76,9 +81,57 @@ export const LOAD_NAMES: Readonly<Record<string, string>> = {
 const WRITE_LOADS = new Set(["put", "mixed"]);
 
 /** shardkv's throughput over etcd's; Infinity when etcd did nothing at all. */
-export function ratio(cell: Cell): number {
+export function ratio(cell: Pick<Cell, "etcd" | "shardkv">): number {
   return cell.etcd.ops_per_s === 0 ? Infinity : cell.shardkv.ops_per_s / cell.etcd.ops_per_s;
 }
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * One system's rounds of a cell as one: the median of each rate, latency and CPU figure (one slow
+ * round of a noisy VM moves none of them), and the sums of the counts, so that counters per
+ * operation stay exact.
+ */
+export function combineRounds(runs: readonly CellFigures[]): CellFigures {
+  if (runs.length === 0) throw new RangeError("combineRounds needs at least one run");
+  if (runs.length === 1) return runs[0]!;
+  const sum = (pick: (run: CellFigures) => number): number => runs.reduce((total, run) => total + pick(run), 0);
+  const counters: ServerCounters = {};
+  for (const field of COUNTER_FIELDS) {
+    if (runs.every((run) => run.counters?.[field] !== undefined)) counters[field] = sum((run) => run.counters![field]!);
+  }
+  return {
+    ops: sum((run) => run.ops),
+    errors: sum((run) => run.errors),
+    ops_per_s: median(runs.map((run) => run.ops_per_s)),
+    p50_ms: median(runs.map((run) => run.p50_ms)),
+    p99_ms: median(runs.map((run) => run.p99_ms)),
+    cpu_ms_per_op: median(runs.map((run) => run.cpu_ms_per_op)),
+    ...(runs.some((run) => run.counters !== undefined) ? { counters } : {}),
+  };
+}
+
+/** A cell from both systems' rounds, paired in the order run. */
+export function cellOfRounds(op: string, clients: number, etcd: readonly CellFigures[], shardkv: readonly CellFigures[]): Cell {
+  if (etcd.length !== shardkv.length) throw new RangeError(`${op}×${clients}: ${etcd.length} etcd rounds against ${shardkv.length} shardkv rounds`);
+  return {
+    op,
+    clients,
+    etcd: combineRounds(etcd),
+    shardkv: combineRounds(shardkv),
+    roundRatios: etcd.map((run, round) => ratio({ etcd: run, shardkv: shardkv[round]! })),
+  };
+}
+
+const severalRounds = (cells: readonly Cell[]): boolean => cells.some((cell) => (cell.roundRatios?.length ?? 0) > 1);
+const ratioRange = (cell: Cell): string => {
+  const ratios = cell.roundRatios ?? [];
+  return ratios.length === 0 ? "" : `${fixed(Math.min(...ratios), 2)}–${fixed(Math.max(...ratios), 2)}`;
+};
 
 const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : "∞");
 const opsPerS = (figures: BenchFigures): string => Math.round(figures.ops_per_s).toLocaleString("en-US");
@@ -87,14 +140,17 @@ const cpu = (figures: CellFigures): string => fixed(figures.cpu_ms_per_op, 2);
 const errors = (figures: CellFigures): string => (figures.errors === 0 ? "" : ` (${figures.errors} errors)`);
 
 export function markdownTable(cells: readonly Cell[]): string {
+  const rounds = severalRounds(cells);
   const lines = [
-    "| load | clients | etcd ops/s | etcd p50 / p99 ms | etcd CPU ms/op | shardkv ops/s | shardkv p50 / p99 ms | shardkv CPU ms/op | shardkv / etcd |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| load | clients | etcd ops/s | etcd p50 / p99 ms | etcd CPU ms/op | shardkv ops/s | shardkv p50 / p99 ms | shardkv CPU ms/op | shardkv / etcd |" +
+      (rounds ? " per round |" : ""),
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|" + (rounds ? "---:|" : ""),
   ];
   for (const cell of cells) {
     lines.push(
       `| ${LOAD_NAMES[cell.op] ?? cell.op} | ${cell.clients} | ${opsPerS(cell.etcd)}${errors(cell.etcd)} | ${latency(cell.etcd)} | ${cpu(cell.etcd)} | ` +
-        `${opsPerS(cell.shardkv)}${errors(cell.shardkv)} | ${latency(cell.shardkv)} | ${cpu(cell.shardkv)} | ${fixed(ratio(cell), 2)} |`,
+        `${opsPerS(cell.shardkv)}${errors(cell.shardkv)} | ${latency(cell.shardkv)} | ${cpu(cell.shardkv)} | ${fixed(ratio(cell), 2)} |` +
+        (rounds ? ` ${ratioRange(cell)} |` : ""),
     );
   }
   return lines.join("\n");
@@ -165,10 +221,13 @@ export function targetVerdicts(cells: readonly Cell[], floor?: BenchFigures): st
   const slower = loaded.filter((c) => ratio(c) < 1);
   const laterP99 = loaded.filter((c) => c.shardkv.p99_ms > c.etcd.p99_ms);
   const name = (c: Cell): string => `${c.op}×${c.clients}`;
+  // Over several rounds, which shortfalls held in every round, and which only in the median.
+  const always = severalRounds(cells) ? slower.filter((c) => (c.roundRatios ?? []).every((r) => r < 1)) : slower;
+  const steadiness = always.length === slower.length ? "" : `; below in every round: ${always.length === 0 ? "none" : always.map(name).join(", ")}`;
   const lines = [
     slower.length === 0
       ? `met: throughput ≥ etcd's in all ${loaded.length} cells of 64+ clients`
-      : `not met: throughput below etcd's in ${slower.length} of ${loaded.length} cells of 64+ clients (${slower.map(name).join(", ")})`,
+      : `not met: throughput below etcd's in ${slower.length} of ${loaded.length} cells of 64+ clients (${slower.map(name).join(", ")}${steadiness})`,
     laterP99.length === 0
       ? `met: p99 no worse than etcd's in all ${loaded.length} cells of 64+ clients`
       : `not met: p99 worse than etcd's in ${laterP99.length} of ${loaded.length} cells of 64+ clients (${laterP99.map(name).join(", ")})`,
@@ -201,6 +260,9 @@ export function markdownReport(cells: readonly Cell[], machine: Machine, setting
       `Both systems: 3 members on loopback, fresh data dirs on the same disk. shardkv: ${settings.shards} shards × 3 replicas, ${placementText(settings.leaderPlacement)}. ` +
       `Load: \`kvctl bench\` through etcd's KV API, ${settings.durationS} s a cell, ${settings.keys.toLocaleString("en-US")} keys, ` +
       `${settings.valueSize}-byte values, up to ${settings.conns} connections over the 3 endpoints; the systems alternate cell by cell. ` +
+      (settings.rounds > 1
+        ? `${settings.rounds} rounds of every cell: each figure is the median over the rounds, and "per round" is the range of the rounds' own ratios. `
+        : "") +
       "CPU ms/op: the servers' CPU time (all 3 members, user + system) over the operations done; the load generator shares the same cores.",
     "",
     markdownTable(cells),
