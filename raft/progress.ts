@@ -45,12 +45,13 @@ export class Progress {
     this.pendingSnapshot = snapshotIndex;
   }
 
-  /** The follower acknowledged up to `index`. Returns false when that is old news. */
+  /**
+   * The follower acknowledged up to `index`. Returns false when that is old news, which leaves a probe
+   * paused (etcd's MaybeUpdate): only an answer that moves the match, a rejection or a heartbeat's
+   * answer lets the next probe go.
+   */
   maybeUpdate(index: number): boolean {
-    if (index <= this.match) {
-      this.probeSent = false;
-      return false;
-    }
+    if (index <= this.match) return false;
     this.match = index;
     this.next = Math.max(this.next, index + 1);
     this.probeSent = false;
