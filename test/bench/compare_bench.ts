@@ -225,12 +225,13 @@ async function main(): Promise<number> {
     // Every cell once per round, round after round: a VM whose speed drifts over minutes moves every
     // cell's rounds apart instead of one cell's figures.
     const runs = new Map<string, { op: string; clients: number; etcd: CellFigures[]; shardkv: CellFigures[] }>();
-    let turn = 0;
     for (let round = 1; round <= settings.rounds; round++) {
+      let turn = round;
       for (const op of ops) {
         for (const clients of clientCounts) {
-          // Alternate who goes first, so neither always runs on a machine the other just warmed or tired.
-          const order = turn++ % 2 === 0 ? systems : ([shardkv, etcd] as const);
+          // Alternate who goes first, from cell to cell and from round to round for the same cell, so
+          // that neither always runs on a machine the other just warmed or tired.
+          const order = turn++ % 2 === 1 ? systems : ([shardkv, etcd] as const);
           const key = `${op}×${clients}`;
           const cellRuns = runs.get(key) ?? { op, clients, etcd: [], shardkv: [] };
           runs.set(key, cellRuns);
