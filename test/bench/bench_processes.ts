@@ -5,6 +5,7 @@
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { type MallocName, mallocName } from "../../cli/malloc.js";
 import type { LeaderPlacement } from "../../router/leader_balance.js";
@@ -127,6 +128,53 @@ export async function startEtcd(dir: string, binary: string, size: number): Prom
   return cluster("etcd", members);
 }
 
+/** A server that answers at once (noop_kv_server.ts): what bench:compare's floor is measured against. */
+export interface NoopServer {
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `script` (the built noop_kv_server.js) as the nodes run, through with_jemalloc.sh, and waits until it accepts connections. */
+export async function launchNoopKvServer(dir: string, script: string, valueSize: number, timeoutMs: number): Promise<NoopServer> {
+  const address = `127.0.0.1:${await freePort()}`;
+  const server = launch("noop", WITH_JEMALLOC, [process.execPath, script, "--listen", address, "--value-size", String(valueSize)], dir, address, address);
+  const deadline = performance.now() + timeoutMs;
+  while (!(await accepts(address))) {
+    if (exited(server)) throw new Error(`the no-op server exited during startup; see ${server.logFile}`);
+    if (performance.now() > deadline) {
+      await stopProcess(server);
+      throw new Error(`the no-op server did not accept connections within ${timeoutMs} ms; see ${server.logFile}`);
+    }
+    await sleep(100);
+  }
+  return { address, stop: () => stopProcess(server) };
+}
+
+function accepts(address: string): Promise<boolean> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited 10 s later. */
+function stopProcess(member: ServerProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (exited(member)) return resolve();
+    const timer = setTimeout(() => member.process.kill("SIGKILL"), 10_000);
+    member.process.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    member.process.kill("SIGTERM");
+  });
+}
+
 function launch(name: string, command: string, args: readonly string[], dir: string, clientAddress: string, httpAddress: string): ServerProcess {
   mkdirSync(dir, { recursive: true });
   const logFile = join(dir, `${name}.log`);
@@ -201,20 +249,7 @@ function cluster(system: ServerCluster["system"], members: readonly ServerProces
     cpuSeconds: () => members.reduce((sum, m) => sum + processCpuSeconds(m.process.pid), 0),
     mallocs: () => members.map((m) => mallocName(processMaps(m.process.pid))),
     async stop() {
-      await Promise.all(
-        members.map(
-          (member) =>
-            new Promise<void>((resolve) => {
-              if (exited(member)) return resolve();
-              const timer = setTimeout(() => member.process.kill("SIGKILL"), 10_000);
-              member.process.once("exit", () => {
-                clearTimeout(timer);
-                resolve();
-              });
-              member.process.kill("SIGTERM");
-            }),
-        ),
-      );
+      await Promise.all(members.map(stopProcess));
     },
   };
 }

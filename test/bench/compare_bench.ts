@@ -27,7 +27,7 @@ import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { diskDir } from "../support/disk_dir.js";
-import { etcdBinary, etcdVersion, projectRoot, type ServerCluster, startEtcd, startShardkv } from "./bench_processes.js";
+import { etcdBinary, etcdVersion, launchNoopKvServer, projectRoot, type ServerCluster, startEtcd, startShardkv } from "./bench_processes.js";
 import {
   type BenchFigures,
   batchingTable,
@@ -130,26 +130,14 @@ async function kvctlBench(cluster: ServerCluster, op: string, clients: number, d
 
 /**
  * The machine's floor for one client: the same single-client load against a server that answers at
- * once (noop_kv_server.ts), run as the nodes are (through with_jemalloc.sh), while both systems idle.
+ * once (noop_kv_server.ts), run as the nodes are, while both systems idle.
  */
-async function floorForOneClient(settings: Settings): Promise<BenchFigures> {
-  const script = join(ROOT, "dist", "test", "bench", "noop_kv_server.js");
-  const server = spawn(join(ROOT, "cli", "with_jemalloc.sh"), [process.execPath, script, "--listen", "127.0.0.1:0", "--value-size", String(settings.valueSize)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+async function floorForOneClient(dir: string, settings: Settings): Promise<BenchFigures> {
+  const server = await launchNoopKvServer(dir, join(ROOT, "dist", "test", "bench", "noop_kv_server.js"), settings.valueSize, STARTUP_TIMEOUT_MS);
   try {
-    const address = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      server.stdout.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /listening (\S+)/.exec(out);
-        if (match !== null) resolve(match[1]!);
-      });
-      server.once("exit", (code) => reject(new Error(`the no-op server exited ${code} before it listened`)));
-    });
-    return await kvctl([address], "the no-op server", "get", 1, settings.durationS, settings, false);
+    return await kvctl([server.address], "the no-op server", "get", 1, settings.durationS, settings, false);
   } finally {
-    server.kill("SIGTERM");
+    await server.stop();
   }
 }
 
@@ -219,7 +207,7 @@ async function main(): Promise<number> {
       // Warm-up, not reported: JIT, connections, LevelDB's first files, shardkv's leader balance.
       await kvctlBench(system, "put", 64, WARM_UP_S, settings, false);
     }
-    const floor = await floorForOneClient(settings);
+    const floor = await floorForOneClient(join(dir, "noop"), settings);
     console.log(`  floor, get × 1 against a server that does nothing: ${Math.round(floor.ops_per_s)} ops/s, p50 ${floor.p50_ms} ms, p99 ${floor.p99_ms} ms`);
     const prefilled = new Set<ServerCluster>();
     // Every cell once per round, round after round: a VM whose speed drifts over minutes moves every

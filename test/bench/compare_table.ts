@@ -244,7 +244,7 @@ export function targetVerdicts(cells: readonly Cell[], floor?: BenchFigures): st
  * What one client's round trip costs on this machine before any server work: the same load against
  * noop_kv_server.ts, which answers every request at once.
  */
-export function floorLine(floor: BenchFigures): string {
+function floorLine(floor: BenchFigures): string {
   return (
     `Floor: one client against a server that does nothing (\`test/bench/noop_kv_server.ts\`: etcd's KV API, every Range answered at once, ` +
     `one process) gets ${opsPerS(floor)} ops/s at p50 / p99 ${fixed(floor.p50_ms, 2)} / ${fixed(floor.p99_ms, 2)} ms. ` +
