@@ -2,7 +2,7 @@
 // Mirrors the `service` blocks of proto/etcd/api/**; the loader checks every loaded service against
 // these specs, and proto/etcd_fields.test.ts checks them against ETCD-API.md.
 
-import { type MethodSpec, bidiStream, serverStream, serviceSpec, unary } from "./service_types.js";
+import { bidiStream, serverStream, serviceSpec, unary } from "./service_types.js";
 import type * as t from "./etcd_types.js";
 
 export const kvSpec = serviceSpec("etcdserverpb.KV", {
@@ -44,27 +44,24 @@ export const maintenanceSpec = serviceSpec("etcdserverpb.Maintenance", {
   Downgrade: unary<t.DowngradeRequest, t.DowngradeResponse>(),
 });
 
-type AuthCall = MethodSpec<"unary", t.AuthMessage, t.AuthMessage>;
-const authCall = (): AuthCall => unary<t.AuthMessage, t.AuthMessage>();
-
 export const authSpec = serviceSpec("etcdserverpb.Auth", {
-  AuthEnable: authCall(),
-  AuthDisable: authCall(),
-  AuthStatus: authCall(),
-  Authenticate: authCall(),
-  UserAdd: authCall(),
-  UserGet: authCall(),
-  UserList: authCall(),
-  UserDelete: authCall(),
-  UserChangePassword: authCall(),
-  UserGrantRole: authCall(),
-  UserRevokeRole: authCall(),
-  RoleAdd: authCall(),
-  RoleGet: authCall(),
-  RoleList: authCall(),
-  RoleDelete: authCall(),
-  RoleGrantPermission: authCall(),
-  RoleRevokePermission: authCall(),
+  AuthEnable: unary<t.AuthEmptyRequest, t.AuthHeaderResponse>(),
+  AuthDisable: unary<t.AuthEmptyRequest, t.AuthHeaderResponse>(),
+  AuthStatus: unary<t.AuthEmptyRequest, t.AuthStatusResponse>(),
+  Authenticate: unary<t.AuthenticateRequest, t.AuthenticateResponse>(),
+  UserAdd: unary<t.AuthUserAddRequest, t.AuthHeaderResponse>(),
+  UserGet: unary<t.AuthUserNameRequest, t.AuthUserGetResponse>(),
+  UserList: unary<t.AuthEmptyRequest, t.AuthUserListResponse>(),
+  UserDelete: unary<t.AuthUserNameRequest, t.AuthHeaderResponse>(),
+  UserChangePassword: unary<t.AuthUserChangePasswordRequest, t.AuthHeaderResponse>(),
+  UserGrantRole: unary<t.AuthUserGrantRoleRequest, t.AuthHeaderResponse>(),
+  UserRevokeRole: unary<t.AuthUserRevokeRoleRequest, t.AuthHeaderResponse>(),
+  RoleAdd: unary<t.AuthRoleAddRequest, t.AuthHeaderResponse>(),
+  RoleGet: unary<t.AuthRoleNameRequest, t.AuthRoleGetResponse>(),
+  RoleList: unary<t.AuthEmptyRequest, t.AuthRoleListResponse>(),
+  RoleDelete: unary<t.AuthRoleNameRequest, t.AuthHeaderResponse>(),
+  RoleGrantPermission: unary<t.AuthRoleGrantPermissionRequest, t.AuthHeaderResponse>(),
+  RoleRevokePermission: unary<t.AuthRoleRevokePermissionRequest, t.AuthHeaderResponse>(),
 });
 
 export const lockSpec = serviceSpec("v3lockpb.Lock", {

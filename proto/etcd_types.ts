@@ -417,10 +417,108 @@ export interface DowngradeResponse {
   readonly version: string;
 }
 
-// --- etcdserverpb: Auth (not served yet: typed by shape only) --------------------------------
+// --- etcdserverpb: Auth (router/auth_service.ts: answered as an etcd with authentication off) ---
 
-/** Auth messages are not typed field by field until shardkv serves auth. */
-export type AuthMessage = Readonly<Record<string, unknown>>;
+/** The requests that carry nothing (AuthEnable, AuthDisable, AuthStatus, UserList, RoleList). */
+export type AuthEmptyRequest = Readonly<Record<string, never>>;
+
+/** The responses that carry only a header (the changes, all refused). */
+export interface AuthHeaderResponse {
+  readonly header: ResponseHeader | null;
+}
+
+export interface AuthStatusResponse {
+  readonly header: ResponseHeader | null;
+  readonly enabled: boolean;
+  readonly authRevision: Uint64;
+}
+
+export interface AuthenticateRequest {
+  readonly name: string;
+  readonly password: string;
+}
+
+export interface AuthenticateResponse {
+  readonly header: ResponseHeader | null;
+  readonly token: string;
+}
+
+export interface AuthUserAddRequest {
+  readonly name: string;
+  readonly password: string;
+  readonly options: { readonly no_password: boolean } | null;
+  readonly hashedPassword: string;
+}
+
+/** UserGet and UserDelete. */
+export interface AuthUserNameRequest {
+  readonly name: string;
+}
+
+export interface AuthUserChangePasswordRequest {
+  readonly name: string;
+  readonly password: string;
+  readonly hashedPassword: string;
+}
+
+export interface AuthUserGrantRoleRequest {
+  readonly user: string;
+  readonly role: string;
+}
+
+export interface AuthUserRevokeRoleRequest {
+  readonly name: string;
+  readonly role: string;
+}
+
+export interface AuthRoleAddRequest {
+  readonly name: string;
+}
+
+/** RoleGet and RoleDelete. */
+export interface AuthRoleNameRequest {
+  readonly role: string;
+}
+
+export const PermissionType = { READ: 0, WRITE: 1, READWRITE: 2 } as const;
+export type PermissionType = EnumOf<typeof PermissionType>;
+
+export interface Permission {
+  readonly permType: PermissionType;
+  readonly key: Buffer;
+  readonly range_end: Buffer;
+}
+
+export interface AuthRoleGrantPermissionRequest {
+  readonly name: string;
+  readonly perm: Permission | null;
+}
+
+export interface AuthRoleRevokePermissionRequest {
+  readonly role: string;
+  readonly key: Buffer;
+  readonly range_end: Buffer;
+}
+
+export interface AuthUserGetResponse {
+  readonly header: ResponseHeader | null;
+  readonly roles: readonly string[];
+}
+
+export interface AuthRoleGetResponse {
+  readonly header: ResponseHeader | null;
+  readonly perm: readonly Permission[];
+}
+
+export interface AuthUserListResponse {
+  readonly header: ResponseHeader | null;
+  readonly users: readonly string[];
+}
+
+export interface AuthRoleListResponse {
+  readonly header: ResponseHeader | null;
+  readonly roles: readonly string[];
+}
 
 // --- v3lockpb ---------------------------------------------------------------------------------
 

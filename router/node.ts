@@ -19,6 +19,7 @@ import { PeerTransport } from "../shard/transport/index.js";
 import { Wal } from "../shard/wal/wal.js";
 import { bootstrapConfig, type ClusterConfig, ClusterConfigError, loadClusterConfig, type Member, saveClusterConfig } from "./cluster_config.js";
 import { type ClientLimits, resolveClientLimits } from "./client_limits.js";
+import { AuthService } from "./auth_service.js";
 import { ClusterService } from "./cluster_service.js";
 import { ConnectionLimiter, limitUnaryCalls } from "./connection_limit.js";
 import { ForwardClient } from "./forward_client.js";
@@ -275,6 +276,7 @@ function serveClientApi(server: grpc.Server, connections: ConnectionLimiter, acc
   serve(api.Lease.definition, new LeaseService(access).handlers());
   serve(api.Maintenance.definition, new MaintenanceService(access, members).handlers());
   serve(api.Cluster.definition, new ClusterService(access, members).handlers());
+  serve(api.Auth.definition, new AuthService(access).handlers());
   // Our own API beside etcd's (proto/shardkv/v1).
   const own = loadShardkvApi();
   serve(own.KV.definition, new ShardkvKvService(access).handlers());

@@ -93,6 +93,18 @@ describe("etcdctl against three shardkv processes", () => {
     });
   });
 
+  it("answers auth as an etcd with authentication off: a client given a user name still works, users and roles cannot be added", async () => {
+    // clientv3 authenticates first when given a user; etcd's "authentication is not enabled" lets it go on without a token.
+    expect(lines((await etcdctl(at(1), ["--user", "root:secret", "get", "warm"])).stdout)).toEqual(["warm", "up"]);
+    expect((await etcdctl(at(0), ["user", "list"])).stdout).toBe("");
+    expect((await etcdctl(at(2), ["role", "list"])).stdout).toBe("");
+    expect((await etcdctl(at(0), ["auth", "disable"])).stdout).toMatch(/Authentication Disabled/);
+    const add = await etcdctl(at(1), ["user", "add", "bob:pw"]).then(() => expect.fail("user add succeeded"), (error: { stderr: string }) => error);
+    expect(add.stderr).toMatch(/Unimplemented desc = shardkv: cannot add a user: shardkv has no authentication/);
+    const enable = await etcdctl(at(2), ["auth", "enable"]).then(() => expect.fail("auth enable succeeded"), (error: { stderr: string }) => error);
+    expect(enable.stderr).toMatch(/cannot turn authentication on/);
+  });
+
   it("lists the members with their client URLs, and reports every endpoint's status and health", async () => {
     const members = await eventually("every member's client URL in the list", async () => {
       const listed = lines((await etcdctl(at(0), ["member", "list"])).stdout).map((line) => line.split(", "));
