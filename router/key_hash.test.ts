@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hashTag, keyHash } from "./key_hash.js";
+import { hashTag, keyHash, taggedPrefixAdvice } from "./key_hash.js";
 
 const b = (s: string): Uint8Array => Buffer.from(s);
 const s = (u: Uint8Array): string => Buffer.from(u).toString();
@@ -36,5 +36,20 @@ describe("the key hash", () => {
         expect(keyHash(Uint8Array.from(key))).toBe(h);
       }),
     );
+  });
+});
+
+describe("taggedPrefixAdvice", () => {
+  it("writes the hash-tagged form of a plain prefix such as a lock's or an election's NAME/", () => {
+    expect(taggedPrefixAdvice(Buffer.from("mylock/"))).toBe(`range over "{mylock}/" instead of "mylock/": the braces make a hash tag (with etcdctl lock or elect, name it '{mylock}')`);
+    expect(taggedPrefixAdvice(Buffer.from("jobs.v2-a:b/"))).toMatch(/^range over "\{jobs\.v2-a:b\}\/"/);
+  });
+
+  it("falls back to a generic example for what it cannot rewrite plainly", () => {
+    const generic = `range over a prefix that holds a whole hash tag, like "{user:42}/"`;
+    for (const prefix of ["mylock", "a/b/", "/", "it's/", "{x/", "sp ace/", `${"n".repeat(65)}/`, "\u00e9t\u00e9/"]) {
+      expect(taggedPrefixAdvice(Buffer.from(prefix))).toBe(generic);
+    }
+    expect(taggedPrefixAdvice(new Uint8Array([0xff, 0x2f]))).toBe(generic);
   });
 });

@@ -32,6 +32,7 @@ import {
 } from "./etcd_convert.js";
 import { RouterError, requireKey } from "./errors.js";
 import { unary } from "./grpc_handlers.js";
+import { taggedPrefixAdvice } from "./key_hash.js";
 import { leasedPut, putsOfTxn, ensureLeasesAt } from "./lease_home.js";
 import { byKey, mergeRanges, partRequest } from "./range_merge.js";
 import type { ReadConsistency, ShardAccess } from "./shard_access.js";
@@ -81,8 +82,7 @@ export class KvService {
       // etcd's lock and election recipes find the owner this way (the lowest create revision under
       // the name's prefix): across shards the answer would be wrong, and a lock held twice.
       throw RouterError.failedPrecondition(
-        `Cannot range over ${shards.length} shards ${byRevision}: revisions compare only within a shard; ` +
-          `keep the prefix in one shard with a hash tag (etcdctl lock '{mylock}', a prefix like "{user:42}/")`,
+        `Cannot range over ${shards.length} shards ${byRevision}: revisions compare only within a shard; ${taggedPrefixAdvice(req.key)}`,
       );
     }
     // Every shard is asked for the whole request, `limit` included: range_merge.ts says why that suffices.

@@ -5,6 +5,7 @@
 
 import type { RequestOp, TxnRequest } from "../shard/mvcc/index.js";
 import { RouterError, quoteKey, requireKey } from "./errors.js";
+import { taggedPrefixAdvice } from "./key_hash.js";
 import type { ShardInfo, ShardMap } from "./shard_map.js";
 
 interface Span {
@@ -19,8 +20,7 @@ export function shardForTxn(map: ShardMap, txn: TxnRequest): ShardInfo {
     const shards = map.shardsForRange(span.key, span.rangeEnd);
     if (shards.length > 1) {
       throw RouterError.failedPrecondition(
-        `the range from key ${quoteKey(span.key)} in this txn may span ${shards.length} shards; a txn must stay in one shard: ` +
-          `range over a prefix that holds a whole hash tag, like "{user:42}/"`,
+        `the range from key ${quoteKey(span.key)} in this txn may span ${shards.length} shards; a txn must stay in one shard: ${taggedPrefixAdvice(span.key)}`,
       );
     }
     const shard = shards[0]!;

@@ -93,6 +93,13 @@ describe("etcdctl against three shardkv processes", () => {
     });
   });
 
+  it("refuses a lock or an election whose name has no hash tag, naming the tagged name to use", async () => {
+    const lock = await etcdctl(at(0), ["lock", "plainlock", "--", "true"]).then(() => expect.fail("the lock was taken"), (error: { stderr: string }) => error);
+    expect(lock.stderr).toMatch(/FailedPrecondition.*may span 4 shards.*name it '\{plainlock\}'/);
+    const elect = await etcdctl(at(1), ["elect", "plainelect", "p1"]).then(() => expect.fail("the campaign won"), (error: { stderr: string }) => error);
+    expect(elect.stderr).toMatch(/FailedPrecondition.*sorted by create revision.*name it '\{plainelect\}'/);
+  });
+
   it("answers auth as an etcd with authentication off: a client given a user name still works, users and roles cannot be added", async () => {
     // clientv3 authenticates first when given a user; etcd's "authentication is not enabled" lets it go on without a token.
     expect(lines((await etcdctl(at(1), ["--user", "root:secret", "get", "warm"])).stdout)).toEqual(["warm", "up"]);
