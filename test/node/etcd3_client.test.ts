@@ -244,6 +244,19 @@ describe("etcd3 against three nodes with four data shards", () => {
     expect(members.members.map((m) => m.ID)).toContain((await client.maintenance.status({})).leader);
   });
 
+  it("answers etcd3's auth calls as an etcd with authentication off: a client given credentials gets etcd's refusal", async () => {
+    // etcd 3.4 answers the same, and etcd3 (unlike etcdctl) stops on it: it has no token to send.
+    const withCredentials = new Etcd3({ hosts: cluster.nodes[0]!.clientAddress, auth: { username: "root", password: "secret" } });
+    try {
+      await expect(withCredentials.get("anything").string()).rejects.toThrow(GRPCFailedPreconditionError);
+      await expect(withCredentials.get("anything").string()).rejects.toThrow("etcdserver: authentication is not enabled");
+    } finally {
+      withCredentials.close();
+    }
+    expect(await client.getUsers()).toEqual([]);
+    expect(await client.getRoles()).toEqual([]);
+  });
+
   it("runs etcd3's Lock and Election on hash-tagged names, whose keys share the tag's shard", async () => {
     const other = new Etcd3({ hosts: cluster.nodes.map((node) => node.clientAddress) });
     try {
