@@ -5,9 +5,8 @@
 // user or a role, or turn authentication on, answers UNIMPLEMENTED with the reason, never a success.
 
 import * as grpc from "@grpc/grpc-js";
-import type { authSpec, ServiceHandlers, Writable } from "../proto/index.js";
-import type * as t from "../proto/index.js";
-import { headerToWire } from "./etcd_convert.js";
+import type { authSpec, ServiceHandlers } from "../proto/index.js";
+import { firstShardHeader } from "./etcd_convert.js";
 import { RouterError } from "./errors.js";
 import { unary, unimplementedUnary } from "./grpc_handlers.js";
 import type { ShardAccess } from "./shard_access.js";
@@ -32,14 +31,14 @@ export class AuthService {
   /** The grpc-js handlers, for `server.addService(etcd.Auth.definition, service.handlers())`. */
   handlers(): AuthHandlers {
     return {
-      AuthStatus: unary(async () => ({ header: this.header(), enabled: false, authRevision: "0" })),
+      AuthStatus: unary(async () => ({ header: firstShardHeader(this.access), enabled: false, authRevision: "0" })),
       // Turning off what is off succeeds, as etcd's does.
-      AuthDisable: unary(async () => ({ header: this.header() })),
+      AuthDisable: unary(async () => ({ header: firstShardHeader(this.access) })),
       Authenticate: unary(async () => {
         throw new RouterError(grpc.status.FAILED_PRECONDITION, AUTH_ERRORS.notEnabled, `${NO_AUTH}; ${NO_AUTH_HINT}`);
       }),
-      UserList: unary(async () => ({ header: this.header(), users: [] })),
-      RoleList: unary(async () => ({ header: this.header(), roles: [] })),
+      UserList: unary(async () => ({ header: firstShardHeader(this.access), users: [] })),
+      RoleList: unary(async () => ({ header: firstShardHeader(this.access), roles: [] })),
       UserGet: unary(async () => {
         throw new RouterError(grpc.status.FAILED_PRECONDITION, AUTH_ERRORS.userNotFound, NO_AUTH);
       }),
@@ -57,12 +56,5 @@ export class AuthService {
       RoleGrantPermission: unimplementedUnary(cannot("grant a permission to a role"), NO_AUTH_HINT),
       RoleRevokePermission: unimplementedUnary(cannot("revoke a role's permission"), NO_AUTH_HINT),
     };
-  }
-
-  /** As the Cluster service's: the first data shard's revision and term stand for etcd's. */
-  private header(): Writable<t.ResponseHeader> {
-    const first = this.access.map().shards[0]!.id;
-    const status = this.access.raftStatus(first);
-    return headerToWire({ clusterId: this.access.clusterId, memberId: this.access.memberId, revision: status.appliedIndex, raftTerm: status.term });
   }
 }

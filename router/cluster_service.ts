@@ -6,7 +6,7 @@
 
 import type { clusterSpec, ServiceHandlers, Writable } from "../proto/index.js";
 import type * as t from "../proto/index.js";
-import { headerToWire } from "./etcd_convert.js";
+import { firstShardHeader } from "./etcd_convert.js";
 import { unary, unimplementedUnary } from "./grpc_handlers.js";
 import { type MemberInfo, memberToWire } from "./members.js";
 import type { ShardAccess } from "./shard_access.js";
@@ -34,13 +34,6 @@ export class ClusterService {
 
   /** `linearizable` is accepted; the list is the node's copy of the meta group's (its members never change yet). */
   memberList(): Writable<t.MemberListResponse> {
-    return { header: this.header(), members: this.members.map(memberToWire) };
-  }
-
-  /** etcd's header carries the store's revision; ours is the first data shard's, whose term it also gives. */
-  private header(): Writable<t.ResponseHeader> {
-    const first = this.access.map().shards[0]!.id;
-    const status = this.access.raftStatus(first);
-    return headerToWire({ clusterId: this.access.clusterId, memberId: this.access.memberId, revision: status.appliedIndex, raftTerm: status.term });
+    return { header: firstShardHeader(this.access), members: this.members.map(memberToWire) };
   }
 }

@@ -15,6 +15,7 @@ import {
 import type * as t from "../proto/index.js";
 import type * as mvcc from "../shard/mvcc/index.js";
 import { RouterError } from "./errors.js";
+import type { ShardAccess } from "./shard_access.js";
 
 const EMPTY = new Uint8Array(0);
 
@@ -188,6 +189,16 @@ export function headerToWire(header: HeaderFields): Writable<t.ResponseHeader> {
     revision: String(header.revision),
     raft_term: String(header.raftTerm),
   };
+}
+
+/**
+ * The header of an answer about the node or the cluster, not about keys: etcd's carries the store's
+ * revision; the first data shard's applied index and term stand for it.
+ */
+export function firstShardHeader(access: ShardAccess): Writable<t.ResponseHeader> {
+  const first = access.map().shards[0]!.id;
+  const status = access.raftStatus(first);
+  return headerToWire({ clusterId: access.clusterId, memberId: access.memberId, revision: status.appliedIndex, raftTerm: status.term });
 }
 
 /** Our per-key TTL (expiresAtMs) has no etcd field and stays behind. */
