@@ -24,6 +24,7 @@ import { ClusterService } from "./cluster_service.js";
 import { ConnectionLimiter, limitUnaryCalls } from "./connection_limit.js";
 import { ForwardClient } from "./forward_client.js";
 import { ForwardService } from "./forward_service.js";
+import { GrpcHealth } from "./grpc_health.js";
 import { KvService } from "./kv_service.js";
 import { type StatusHttpServer, startStatusServer } from "./http_server.js";
 import { LeaseService } from "./lease_service.js";
@@ -287,7 +288,9 @@ function serveClientApi(server: grpc.Server, connections: ConnectionLimiter, acc
   serve(api.Watch.definition, watch.handlers());
   serve(api.Lock.definition, lock.handlers());
   serve(api.Election.definition, election.handlers());
-  return [watch, lock, election];
+  // grpc.health.v1, which etcd serves beside its API; outside the per-connection bound, as a probe must be.
+  const health = new GrpcHealth(server);
+  return [health, watch, lock, election];
 }
 
 /**

@@ -2,6 +2,7 @@
 // free local port, and small promise helpers. Tests only; no service imports this file.
 
 import * as grpc from "@grpc/grpc-js";
+import { service as healthService } from "grpc-health-check";
 import { MemoryLevel } from "memory-level";
 import type { MvccLimits } from "../shard/mvcc/index.js";
 import { Store } from "../shard/store.js";
@@ -49,4 +50,33 @@ export async function serve(register: (server: grpc.Server) => void): Promise<{ 
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
   });
   return { address: `127.0.0.1:${port}`, server };
+}
+
+/** A grpc.health.v1 answer: "SERVING", "NOT_SERVING", "UNKNOWN" or "SERVICE_UNKNOWN". */
+export interface HealthResponse {
+  readonly status: string;
+}
+
+/** A client of the standard gRPC health service, as probes and load balancers use it. */
+export interface HealthClient extends grpc.Client {
+  check(req: { service: string }, callback: grpc.requestCallback<HealthResponse>): grpc.ClientUnaryCall;
+  watch(req: { service: string }): grpc.ClientReadableStream<HealthResponse>;
+}
+
+const HealthClientConstructor = grpc.makeClientConstructor(healthService as grpc.ServiceDefinition, "Health");
+
+export function healthClient(address: string): HealthClient {
+  return new HealthClientConstructor(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
+}
+
+/** Watches the whole server's health: every status seen, and when the stream ended (rejects on an error). */
+export function watchHealth(client: HealthClient): { readonly seen: string[]; readonly ended: Promise<void> } {
+  const seen: string[] = [];
+  const stream = client.watch({ service: "" });
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.on("data", (response: HealthResponse) => seen.push(response.status));
+    stream.on("end", () => resolve());
+    stream.on("error", reject);
+  });
+  return { seen, ended };
 }

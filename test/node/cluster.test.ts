@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type kvSpec, loadEtcdApi, type TypedClient } from "../../proto/index.js";
 import type * as t from "../../proto/etcd_types.js";
 import { ShardkvNode, type NodeOptions } from "../../router/node.js";
-import { ask } from "../../router/test_fixtures.js";
+import { ask, healthClient, until, watchHealth } from "../../router/test_fixtures.js";
 import { diskDir } from "../support/disk_dir.js";
 import { eventually, freePort } from "../support/node_cluster.js";
 
@@ -66,7 +66,15 @@ describe("a three-node cluster", () => {
   });
 
   it("keeps a restarted node's data and lets it catch up on what it missed", async () => {
+    // A load balancer watching node 3's gRPC health learns that it stops. Its stream ends cleanly,
+    // before the stop's grace runs out and cuts what is still open (the stream would then fail).
+    const health = healthClient(nodes[2]!.clientAddress);
+    const watch = watchHealth(health);
+    await until("node 3 reports SERVING", () => watch.seen.length === 1);
     await nodes[2]!.stop();
+    await Promise.race([watch.ended, new Promise((_, reject) => setTimeout(() => reject(new Error("node 3 stopped, and its health watch is still open")), 10_000))]);
+    health.close();
+    expect(watch.seen).toEqual(["SERVING", "NOT_SERVING"]);
     nodes[2] = undefined;
     // If node 3 led the key's shard, node 1 may still forward to it until a new leader is elected:
     // such a write fails (UNAVAILABLE, outcome unknown) and a client retries it, as here.
