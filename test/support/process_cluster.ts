@@ -5,6 +5,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { loadShardkvApi, type shardkv } from "../../proto/index.js";
+import { LEADER_BALANCE_DEFAULTS, preferredLeader } from "../../router/leader_balance.js";
+import { ask } from "../../router/test_fixtures.js";
 import { diskDir } from "./disk_dir.js";
 import { freePort } from "./node_cluster.js";
 
@@ -102,11 +106,42 @@ async function startOnce(size: number, shape: Shape): Promise<ProcessCluster> {
   };
   try {
     await Promise.all(nodes.map((node) => startNode(node)));
+    // Tests start from a settled cluster, as NodeCluster's do: every data shard led by its preferred
+    // replica. Otherwise the leader balancer's first transfers may fail a test's early requests with
+    // "leader changed"; a client that then retries a multi-shard delete that failed part-way (etcd3
+    // retries on UNAVAILABLE) is told only what the retry deleted.
+    await settled(nodes);
   } catch (error) {
     await cluster.stop();
     throw error;
   }
   return cluster;
+}
+
+const SETTLE_TIMEOUT_MS = 30_000;
+
+/** Resolves once every node's Admin.ShardMap shows each data shard led by its preferred replica (default placement). */
+async function settled(nodes: readonly ProcessNode[]): Promise<void> {
+  const api = loadShardkvApi();
+  const clients = nodes.map((node) => new api.Admin.Client(node.clientAddress, grpc.credentials.createInsecure()));
+  try {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    let off = "no answer yet";
+    while (Date.now() < deadline) {
+      const maps = await Promise.all(clients.map((client) => ask<shardkv.ShardMapResponse>((cb) => client.ShardMap({ shard_ids: [] }, new grpc.Metadata(), {}, cb)).catch(() => undefined)));
+      const unsettled = maps.flatMap((map, i) =>
+        map === undefined
+          ? [`${nodes[i]!.name} did not answer`]
+          : map.shards.filter((shard) => Number(shard.leader) !== preferredLeader(LEADER_BALANCE_DEFAULTS.placement, shard.replicas.map(Number))).map((shard) => `${nodes[i]!.name} sees shard ${shard.id} led by ${shard.leader}`),
+      );
+      if (unsettled.length === 0) return;
+      off = unsettled.join("; ");
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, 50));
+    }
+    throw new Error(`the cluster did not settle within ${SETTLE_TIMEOUT_MS} ms: ${off}`);
+  } finally {
+    for (const client of clients) client.close();
+  }
 }
 
 /** Spawns the node and resolves once it printed "ready" (its client port is serving). */
