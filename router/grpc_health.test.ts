@@ -30,7 +30,8 @@ describe("the gRPC health service of the client port", () => {
     const watch = watchHealth(client);
     await until("the watcher sees SERVING", () => watch.seen.length === 1, 5_000);
     health.close();
-    await watch.ended;
+    await until("the watch ends", () => watch.outcome !== "open", 5_000);
+    expect(watch.outcome).toBe("ended");
     expect(watch.seen).toEqual(["SERVING", "NOT_SERVING"]);
     expect(await ask<HealthResponse>((cb) => client.check({ service: "" }, cb))).toEqual({ status: "NOT_SERVING" });
     // With no stream left open, a graceful shutdown ends at once.

@@ -69,14 +69,18 @@ export function healthClient(address: string): HealthClient {
   return new HealthClientConstructor(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
 }
 
-/** Watches the whole server's health: every status seen, and when the stream ended (rejects on an error). */
-export function watchHealth(client: HealthClient): { readonly seen: string[]; readonly ended: Promise<void> } {
-  const seen: string[] = [];
+/** A watch of the whole server's health: every status seen, and whether its stream is still open. */
+export interface HealthWatch {
+  readonly seen: string[];
+  /** "open", "ended" (the server ended it with OK), or the error that ended it. */
+  outcome: "open" | "ended" | Error;
+}
+
+export function watchHealth(client: HealthClient): HealthWatch {
+  const watch: HealthWatch = { seen: [], outcome: "open" };
   const stream = client.watch({ service: "" });
-  const ended = new Promise<void>((resolve, reject) => {
-    stream.on("data", (response: HealthResponse) => seen.push(response.status));
-    stream.on("end", () => resolve());
-    stream.on("error", reject);
-  });
-  return { seen, ended };
+  stream.on("data", (response: HealthResponse) => watch.seen.push(response.status));
+  stream.on("end", () => (watch.outcome = "ended"));
+  stream.on("error", (error: Error) => (watch.outcome = error));
+  return watch;
 }

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadShardkvApi, type shardkv } from "../../proto/index.js";
 import { LEADER_BALANCE_DEFAULTS, preferredLeader } from "../../router/leader_balance.js";
-import { ask } from "../../router/test_fixtures.js";
+import { ask, until } from "../../router/test_fixtures.js";
 import { diskDir } from "./disk_dir.js";
 import { freePort } from "./node_cluster.js";
 
@@ -124,21 +124,20 @@ const SETTLE_TIMEOUT_MS = 30_000;
 async function settled(nodes: readonly ProcessNode[]): Promise<void> {
   const api = loadShardkvApi();
   const clients = nodes.map((node) => new api.Admin.Client(node.clientAddress, grpc.credentials.createInsecure()));
+  let off: string[] = [];
+  const shardMapOf = (client: (typeof clients)[number]) => ask<shardkv.ShardMapResponse>((cb) => client.ShardMap({ shard_ids: [] }, new grpc.Metadata(), {}, cb)).catch(() => undefined);
   try {
-    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-    let off = "no answer yet";
-    while (Date.now() < deadline) {
-      const maps = await Promise.all(clients.map((client) => ask<shardkv.ShardMapResponse>((cb) => client.ShardMap({ shard_ids: [] }, new grpc.Metadata(), {}, cb)).catch(() => undefined)));
-      const unsettled = maps.flatMap((map, i) =>
+    await until("every shard is led by its preferred replica", async () => {
+      const maps = await Promise.all(clients.map(shardMapOf));
+      off = maps.flatMap((map, i) =>
         map === undefined
           ? [`${nodes[i]!.name} did not answer`]
           : map.shards.filter((shard) => Number(shard.leader) !== preferredLeader(LEADER_BALANCE_DEFAULTS.placement, shard.replicas.map(Number))).map((shard) => `${nodes[i]!.name} sees shard ${shard.id} led by ${shard.leader}`),
       );
-      if (unsettled.length === 0) return;
-      off = unsettled.join("; ");
-      await new Promise((resolvePromise) => setTimeout(resolvePromise, 50));
-    }
-    throw new Error(`the cluster did not settle within ${SETTLE_TIMEOUT_MS} ms: ${off}`);
+      return off.length === 0;
+    }, SETTLE_TIMEOUT_MS);
+  } catch (error) {
+    throw new Error(`${String(error)}: ${off.join("; ")}`);
   } finally {
     for (const client of clients) client.close();
   }
