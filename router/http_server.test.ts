@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Store } from "../shard/store.js";
 import { MemoryFiles } from "../shard/wal/memory_files.js";
 import { Wal } from "../shard/wal/wal.js";
-import { StatusHttpServer, startStatusServer } from "./http_server.js";
+import { StatusHttpServer, VERSION_BODY, nodeStatusRoutes } from "./http_server.js";
 import { NodeMetrics } from "./metrics.js";
 import { UNHEALTHY_SHARDS_NAMED_MAX } from "./node_health.js";
 import { until } from "./test_fixtures.js";
@@ -21,7 +21,7 @@ async function serveStore(led: number): Promise<{ store: Store; url: string }> {
   const store = await Store.open({ nodeId: 1, db, wal, transport: { send: () => undefined }, tickMs: 5 });
   for (let shard = 1; shard <= led; shard++) await store.createGroup(shard, [1]);
   await until("node 1 leads every shard", () => store.groups().every((shard) => store.replica(shard).isLeader));
-  const server = await startStatusServer("127.0.0.1:0", store, wal);
+  const server = await StatusHttpServer.start("127.0.0.1:0", nodeStatusRoutes(store, wal));
   cleanups.push(async () => {
     await server.close();
     await store.close();
@@ -98,9 +98,18 @@ describe("the status HTTP server", () => {
     expect(scraped("shardkv_raft_messages_sent_total")).toBeLessThanOrEqual(store.counts.raftMessages);
   });
 
-  it("answers 404 to anything but GET /health and GET /metrics", async () => {
+  it("answers GET /version in etcd's shape, with the version the gRPC API reports", async () => {
+    const { url } = await serveStore(1);
+    const response = await fetch(`${url}/version`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ etcdserver: "3.5.0+shardkv", etcdcluster: "3.5.0" });
+    expect(VERSION_BODY.etcdserver).toBe("3.5.0+shardkv");
+  });
+
+  it("answers 404 to anything but GET /health, /metrics and /version", async () => {
     const { url } = await serveStore(1);
     expect((await fetch(`${url}/`)).status).toBe(404);
+    expect((await fetch(`${url}/v3/kv/range`, { method: "POST", body: "{}" })).status).toBe(404);
     expect((await fetch(`${url}/healthz`)).status).toBe(404);
     expect((await fetch(`${url}/health`, { method: "POST" })).status).toBe(404);
     expect((await fetch(`${url}/metrics?name=x`)).status).toBe(200);

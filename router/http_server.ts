@@ -1,10 +1,14 @@
 // The node's plain-HTTP side door (--listen-http), for load balancers and Prometheus rather than
-// clients: GET /health in etcd's shape (200 {"health":"true"}, else 503 with the reason) and GET
-// /metrics in Prometheus text. Nothing else is served (404), and nothing here changes the node.
+// clients: GET /health in etcd's shape (200 {"health":"true"}, else 503 with the reason), GET
+// /metrics in Prometheus text and GET /version in etcd's shape. Nothing else is served (404), and
+// nothing here changes the node. The client port answers the same three, beside etcd's JSON
+// gateway (client_port.ts, http_gateway.ts).
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { Store } from "../shard/store.js";
 import type { Wal } from "../shard/wal/wal.js";
+import { HttpGateway } from "./http_gateway.js";
+import { ETCD_COMPATIBLE_VERSION } from "./maintenance_service.js";
 import { NodeMetrics } from "./metrics.js";
 import { type NodeHealth, nodeHealth } from "./node_health.js";
 
@@ -31,12 +35,7 @@ export class StatusHttpServer {
       throw new RangeError(`Cannot serve HTTP on "${listen}": give host:port, for example 127.0.0.1:2381 (--listen-http)`);
     }
     const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-    const server = createServer((request, response) => {
-      serve(routes, request, response).catch((error: unknown) => {
-        if (!response.headersSent) reply(response, 500, "text/plain; charset=utf-8", `${error instanceof Error ? error.message : String(error)}\n`);
-        else response.destroy();
-      });
-    });
+    const server = createServer(statusRequestListener(routes));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, host, () => {
@@ -59,18 +58,35 @@ export class StatusHttpServer {
   }
 }
 
-/** The node's status server: health and metrics of `store`, with the WAL's fsync times. */
-export async function startStatusServer(listen: string, store: Store, wal: Wal): Promise<StatusHttpServer> {
+/** The node's status routes: health and metrics of `store`, with the WAL's fsync times. */
+export function nodeStatusRoutes(store: Store, wal: Wal): StatusRoutes {
   const metrics = new NodeMetrics(store);
   metrics.observeWal(wal);
-  return StatusHttpServer.start(listen, {
+  return {
     health: () => nodeHealth(store),
     metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
-  });
+  };
 }
 
-async function serve(routes: StatusRoutes, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const path = (request.url ?? "/").split("?", 1)[0];
+/** The requests of a status server, and with `gateway`, of the client port's HTTP side. */
+export function statusRequestListener(routes: StatusRoutes, gateway?: HttpGateway): RequestListener {
+  return (request, response) => {
+    serve(routes, gateway, request, response).catch((error: unknown) => {
+      if (!response.headersSent) reply(response, 500, "text/plain; charset=utf-8", `${error instanceof Error ? error.message : String(error)}\n`);
+      else response.destroy();
+    });
+  };
+}
+
+/** What etcd's GET /version answers, with the version we answer as on gRPC. */
+export const VERSION_BODY = { etcdserver: ETCD_COMPATIBLE_VERSION, etcdcluster: ETCD_COMPATIBLE_VERSION.replace(/\.\d+\+.*$/, ".0") } as const;
+
+async function serve(routes: StatusRoutes, gateway: HttpGateway | undefined, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = (request.url ?? "/").split("?", 1)[0]!;
+  if (gateway !== undefined && HttpGateway.serves(path)) {
+    await gateway.handle(request, response, path);
+    return;
+  }
   if (request.method === "GET" && path === "/health") {
     const health = routes.health();
     // etcd answers {"health":"true"}; the reason is ours, for whoever reads a 503.
@@ -83,7 +99,12 @@ async function serve(routes: StatusRoutes, request: IncomingMessage, response: S
     reply(response, 200, contentType, text);
     return;
   }
-  reply(response, 404, "text/plain; charset=utf-8", "Not found: this port serves GET /health and GET /metrics\n");
+  if (request.method === "GET" && path === "/version") {
+    reply(response, 200, "application/json", `${JSON.stringify(VERSION_BODY)}\n`);
+    return;
+  }
+  const gatewayToo = gateway === undefined ? "" : ", and etcd's JSON gateway (POST /v3/kv/range...)";
+  reply(response, 404, "text/plain; charset=utf-8", `Not found: this port serves GET /health, GET /metrics and GET /version${gatewayToo}\n`);
 }
 
 function reply(response: ServerResponse, status: number, contentType: string, body: string): void {

@@ -7,6 +7,7 @@
 // reads through Raft), and by forwarding over the peer address to a node that holds the shard when
 // it does not, or when only the leader can answer (routed_shard_access.ts).
 
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -26,7 +27,10 @@ import { ForwardClient } from "./forward_client.js";
 import { ForwardService } from "./forward_service.js";
 import { GrpcHealth } from "./grpc_health.js";
 import { KvService } from "./kv_service.js";
-import { type StatusHttpServer, startStatusServer } from "./http_server.js";
+import { StatusHttpServer, nodeStatusRoutes, statusRequestListener } from "./http_server.js";
+import { ClientPort } from "./client_port.js";
+import { type GatewayMethod, HttpGateway } from "./http_gateway.js";
+import { loadEtcdJsonTypes } from "../proto/json_mapping.js";
 import { LeaseService } from "./lease_service.js";
 import { MaintenanceService } from "./maintenance_service.js";
 import { type MemberInfo, memberInfo, updateMembers } from "./members.js";
@@ -79,6 +83,9 @@ export class ShardkvNode {
     private readonly transport: PeerTransport,
     private readonly forwardClient: ForwardClient,
     private readonly server: grpc.Server,
+    /** The client port's listener, and the HTTP server it hands HTTP/1.1 connections to. */
+    private readonly clientPort: ClientPort,
+    private readonly clientHttp: HttpServer,
     /** Where clients reach this node (the bound port when --listen-client asked for port 0). */
     readonly clientAddress: string,
     readonly peerAddress: string,
@@ -143,16 +150,21 @@ export class ShardkvNode {
     // channelz (grpc-js's per-call and per-socket tracking for its introspection service) is off: we
     // serve no channelz, and a read profile showed its per-call bookkeeping on every call.
     const server = new grpc.Server({ "grpc.max_receive_message_length": limits.requestBytesMax, "grpc.enable_channelz": 0 });
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(options.listenClient, grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
-    });
-    const clientAddress = `${options.listenClient.slice(0, options.listenClient.lastIndexOf(":"))}:${port}`;
+    // One port for gRPC and HTTP (client_port.ts): the services below are added to `server`, and
+    // the HTTP side's gateway reaches them through `gatewayMethods` once they are.
+    const gatewayMethods = new Map<string, GatewayMethod>();
+    const statusRoutes = nodeStatusRoutes(store, wal);
+    const gateway = new HttpGateway(gatewayMethods, loadEtcdJsonTypes(), 2 * limits.requestBytesMax);
+    const clientHttp = createHttpServer(statusRequestListener(statusRoutes, gateway));
+    const clientPort = await ClientPort.listen(options.listenClient, server.createConnectionInjector(grpc.ServerCredentials.createInsecure()), clientHttp);
+    const clientAddress = clientPort.address;
     // Other members' client addresses are not in --initial-cluster: the meta group brings them.
     const members: MemberInfo[] = config.members.map((m) => memberInfo(m, m.id === member.id ? clientAddress : ""));
     metaSync = linkMeta({ access, local, store, db, config, member, clientAddress, members, log });
     access.catchUpMap = () => metaSync?.refresh() ?? Promise.resolve();
-    const longCalls = serveClientApi(server, new ConnectionLimiter(limits.requestsPerConnectionMax), access, members, member);
-    node = new ShardkvNode(member, config, db, wal, store, transport, forwardClient, server, clientAddress, peerAddress, log);
+    const longCalls = serveClientApi(server, gatewayMethods, new ConnectionLimiter(limits.requestsPerConnectionMax), access, members, member);
+    gateway.refresh();
+    node = new ShardkvNode(member, config, db, wal, store, transport, forwardClient, server, clientPort, clientHttp, clientAddress, peerAddress, log);
     node.longCalls.push(...longCalls, metaSync);
     node.metaLink = metaSync;
     const balancer = new LeaderBalancer(
@@ -171,11 +183,11 @@ export class ShardkvNode {
     metaSync.start();
     if (options.listenHttp !== undefined) {
       // A port already taken must not leave the rest of the node running.
-      node.http = await startStatusServer(options.listenHttp, store, wal).catch(async (error: unknown) => {
+      node.http = await StatusHttpServer.start(options.listenHttp, statusRoutes).catch(async (error: unknown) => {
         await node?.stop();
         throw error;
       });
-      log(`node ${member.name} serves /health and /metrics on http://${node.http.address}`);
+      log(`node ${member.name} serves /health, /metrics and /version on http://${node.http.address}`);
     }
     log(`node ${member.name} (id ${member.id}) serves clients on ${clientAddress} and peers on ${peerAddress}`);
     return node;
@@ -211,8 +223,9 @@ export class ShardkvNode {
     this.stopping ??= (async () => {
       // Clients first (calls in flight finish, new ones are refused), then the replicas, then peers.
       await this.http?.close();
+      this.clientPort.close();
       for (const service of this.longCalls) service.close();
-      await shutDownGracefully(this.server, SHUTDOWN_GRACE_MS);
+      await Promise.all([shutDownGracefully(this.server, SHUTDOWN_GRACE_MS), closeHttpGracefully(this.clientHttp, SHUTDOWN_GRACE_MS)]);
       this.log("client server stopped");
       await this.store.close();
       this.log("replicas stopped");
@@ -246,6 +259,15 @@ async function shutDownGracefully(server: grpc.Server, graceMs: number): Promise
   });
 }
 
+/** Ends the client port's HTTP connections: idle ones at once, busy ones after `graceMs`. */
+async function closeHttpGracefully(server: HttpServer, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
+}
+
 /** The cluster this node belongs to: found in its LevelDB, or bootstrapped from the flags. */
 async function clusterOf(db: LevelDb, options: NodeOptions, log: (line: string) => void): Promise<{ config: ClusterConfig; member: Member }> {
   let config = await loadClusterConfig(db);
@@ -268,9 +290,22 @@ async function clusterOf(db: LevelDb, options: NodeOptions, log: (line: string) 
  * Returns the services whose calls never end on their own (watch streams, waiting locks and
  * campaigns): stop() ends them before it waits for calls to finish.
  */
-function serveClientApi(server: grpc.Server, connections: ConnectionLimiter, access: RoutedShardAccess, members: readonly MemberInfo[], member: Member): { close(): void }[] {
-  const serve = (definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void =>
-    server.addService(definition, limitUnaryCalls(definition, handlers, connections));
+function serveClientApi(
+  server: grpc.Server,
+  gatewayMethods: Map<string, GatewayMethod>,
+  connections: ConnectionLimiter,
+  access: RoutedShardAccess,
+  members: readonly MemberInfo[],
+  member: Member,
+): { close(): void }[] {
+  const serve = (definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void => {
+    const limited = limitUnaryCalls(definition, handlers, connections);
+    server.addService(definition, limited);
+    for (const [name, method] of Object.entries(definition)) {
+      const handler = limited[name];
+      if (handler !== undefined) gatewayMethods.set(method.path, { definition: method as grpc.MethodDefinition<unknown, unknown>, handler });
+    }
+  };
   const api = loadEtcdApi();
   // Range and Put through the hand-written codec (proto/kv_server_definition.ts); the rest as loaded.
   serve(kvServerDefinition(api.KV), new KvService(access).handlers());

@@ -1,0 +1,176 @@
+// etcd's JSON gateway and plain HTTP on a node's client port, checked against etcd 3.4 itself
+// (Debian's etcd-server, as CI installs it): the same requests go to both, one after the other, and
+// their answers must match once what differs by nature (ids, revisions, terms) is masked.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { etcdBinary, type ServerCluster, startEtcd } from "../bench/bench_processes.js";
+import { NodeCluster } from "../support/node_cluster.js";
+
+let cluster: NodeCluster;
+let etcd: ServerCluster;
+let etcdDir: string;
+let shardkvUrl: string;
+let etcdUrl: string;
+
+beforeAll(async () => {
+  const binary = etcdBinary();
+  if (binary === undefined) throw new Error("these tests compare with etcd 3.4: apt-get install etcd-server (as .ci/run does), or set ETCD_BIN");
+  etcdDir = mkdtempSync(join(tmpdir(), "shardkv-gateway-etcd-"));
+  [cluster, etcd] = await Promise.all([NodeCluster.start(1, 2, "gateway"), startEtcd(etcdDir, binary, 1)]);
+  await etcd.healthy(20_000);
+  shardkvUrl = `http://${cluster.nodes[0]!.clientAddress}`;
+  etcdUrl = `http://${etcd.endpoints[0]}`;
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([cluster?.stop(), etcd?.stop()]);
+  if (etcdDir !== undefined) rmSync(etcdDir, { recursive: true, force: true });
+});
+
+interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+async function post(url: string, path: string, body: string, method = "POST"): Promise<Answer> {
+  const response = await fetch(`${url}${path}`, method === "GET" ? {} : { method, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // a plain-text answer (404, 405) stays text
+  }
+  return { status: response.status, body: parsed };
+}
+
+/** Ids, revisions, terms and TTLs left counting down differ by nature; what they are is masked. */
+const MASKED = new Set(["cluster_id", "member_id", "revision", "raft_term", "create_revision", "mod_revision", "TTL"]);
+
+function masked(value: unknown, nested = false): unknown {
+  if (Array.isArray(value)) return value.map((item) => masked(item, true));
+  if (typeof value !== "object" || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    // etcd gives a txn's inner answers a header with the revision only; shardkv gives the whole header.
+    if (key === "header" && nested) continue;
+    out[key] = MASKED.has(key) ? "<n>" : key === "hint" ? undefined : masked(field, nested || key !== "header");
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+}
+
+/** Each request in turn to etcd and to shardkv; both start empty. */
+const SCRIPT: readonly { readonly what: string; readonly path: string; readonly body: string; readonly method?: string; readonly messageMayDiffer?: boolean }[] = [
+  { what: "a put", path: "/v3/kv/put", body: '{"key":"Zm9v","value":"YmFy"}' },
+  { what: "a point read", path: "/v3/kv/range", body: '{"key":"Zm9v"}' },
+  { what: "a read of a missing key", path: "/v3/kv/range", body: '{"key":"bm9uZQ=="}' },
+  { what: "a put without a key", path: "/v3/kv/put", body: '{"value":"YmFy"}' },
+  { what: "a read at a future revision", path: "/v3/kv/range", body: '{"key":"Zm9v","revision":100000}' },
+  { what: "a revoke of a missing lease", path: "/v3/lease/revoke", body: '{"ID":123}' },
+  { what: "a lease grant with an id", path: "/v3/lease/grant", body: '{"TTL":60,"ID":777}' },
+  { what: "the lease list", path: "/v3/lease/leases", body: "{}" },
+  { what: "the lease list at its older path", path: "/v3/kv/lease/leases", body: "{}" },
+  { what: "a lease's time to live", path: "/v3/lease/timetolive", body: '{"ID":"777","keys":true}' },
+  { what: "a put under the lease", path: "/v3/kv/put", body: '{"key":"bGVhc2Vk","value":"eA==","lease":"777"}' },
+  { what: "a user that does not exist", path: "/v3/auth/user/get", body: '{"name":"x"}' },
+  { what: "every key, newest first, one", path: "/v3/kv/range", body: '{"key":"AA==","range_end":"AA==","sort_order":"DESCEND","sort_target":"KEY","limit":1}' },
+  { what: "every key, camelCase names", path: "/v3/kv/range", body: '{"key":"AA==","rangeEnd":"AA==","sortOrder":1,"keysOnly":true}' },
+  { what: "a count", path: "/v3/kv/range", body: '{"key":"AA==","range_end":"AA==","count_only":true}' },
+  {
+    what: "a txn whose compare holds",
+    path: "/v3/kv/txn",
+    body: '{"compare":[{"key":"Zm9v","result":"EQUAL","target":"VALUE","value":"YmFy"}],"success":[{"request_put":{"key":"Zm9v","value":"YmF6","prev_kv":true}}],"failure":[{"request_range":{"key":"Zm9v"}}]}',
+  },
+  {
+    what: "a txn whose compare fails",
+    path: "/v3/kv/txn",
+    body: '{"compare":[{"key":"Zm9v","result":"EQUAL","target":"VERSION","version":"1"}],"success":[],"failure":[{"request_range":{"key":"Zm9v"}}]}',
+  },
+  { what: "a delete with prev_kv", path: "/v3/kv/deleterange", body: '{"key":"Zm9v","prev_kv":true}' },
+  { what: "the lease revoked", path: "/v3/lease/revoke", body: '{"ID":"777"}' },
+  { what: "the leased key, gone with it", path: "/v3/kv/range", body: '{"key":"bGVhc2Vk"}' },
+  { what: "an unknown field", path: "/v3/kv/range", body: '{"key":"Zm9v","bogus":1}' },
+  { what: "bytes that are not base64", path: "/v3/kv/range", body: '{"key":"not base64!"}', messageMayDiffer: true },
+  { what: "a body that is not JSON", path: "/v3/kv/range", body: "{bad", messageMayDiffer: true },
+  { what: "a GET of a POST path", path: "/v3/kv/range", body: "", method: "GET" },
+  { what: "a path that is not the gateway's", path: "/v3/nope", body: "{}" },
+  { what: "the health check", path: "/health", body: "", method: "GET" },
+];
+
+describe("the JSON gateway and HTTP on the client port, beside etcd 3.4's", () => {
+  it("answers each request of the script as etcd does", async () => {
+    for (const step of SCRIPT) {
+      const want = await post(etcdUrl, step.path, step.body, step.method);
+      const got = await post(shardkvUrl, step.path, step.body, step.method);
+      const label = `${step.what}: ${step.method ?? "POST"} ${step.path} ${step.body}`;
+      expect(got.status, label).toBe(want.status);
+      if (step.messageMayDiffer === true) {
+        expect(got.body, label).toMatchObject({ code: (want.body as { code: number }).code });
+        expect(Object.keys(got.body as object), label).toEqual(expect.arrayContaining(Object.keys(want.body as object)));
+      } else if (typeof want.body === "string") {
+        expect(String(got.body).trim(), label).toBe(want.body.trim());
+      } else {
+        expect(masked(got.body), label).toEqual(masked(want.body));
+      }
+    }
+  });
+
+  it("answers GET /version in etcd's shape", async () => {
+    const [want, got] = await Promise.all([post(etcdUrl, "/version", "", "GET"), post(shardkvUrl, "/version", "", "GET")]);
+    expect(Object.keys(got.body as object).sort()).toEqual(Object.keys(want.body as object).sort());
+    expect(got.body).toEqual({ etcdserver: "3.5.0+shardkv", etcdcluster: "3.5.0" });
+  });
+
+  it("serves /metrics on the client port, as etcd does, with shardkv's own series", async () => {
+    const response = await fetch(`${shardkvUrl}/metrics`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/^shardkv_shards_total \d+$/m);
+  });
+
+  it("answers a member list and a status in etcd's names", async () => {
+    const members = (await post(shardkvUrl, "/v3/cluster/member/list", "{}")).body as { members: { name: string; peerURLs: string[]; clientURLs: string[] }[] };
+    expect(members.members).toEqual([{ ID: expect.stringMatching(/^\d+$/), name: "n1", peerURLs: [expect.stringMatching(/^http:\/\//)], clientURLs: [cluster.nodes[0]!.clientAddress] }]);
+    const status = (await post(shardkvUrl, "/v3/maintenance/status", "{}")).body as Record<string, unknown>;
+    const etcdStatus = (await post(etcdUrl, "/v3/maintenance/status", "{}")).body as Record<string, unknown>;
+    for (const key of ["header", "version", "leader", "raftIndex", "raftTerm"]) {
+      expect(status, key).toHaveProperty(key);
+      expect(etcdStatus, key).toHaveProperty(key);
+    }
+  });
+
+  it("takes a lock and lets it go by the gateway, with a hash-tagged name", async () => {
+    const name = Buffer.from("{gw-lock}").toString("base64");
+    const lease = (await post(shardkvUrl, "/v3/lease/grant", '{"TTL":30}')).body as { ID: string };
+    const locked = await post(shardkvUrl, "/v3/lock/lock", JSON.stringify({ name, lease: lease.ID }));
+    expect(locked.status).toBe(200);
+    const key = (locked.body as { key: string }).key;
+    expect(Buffer.from(key, "base64").toString()).toMatch(/^\{gw-lock\}\//);
+    expect((await post(shardkvUrl, "/v3/lock/unlock", JSON.stringify({ key }))).status).toBe(200);
+  });
+
+  it("says that streams are gRPC only, refuses an oversized body, and answers a browser's preflight", async () => {
+    const watch = await post(shardkvUrl, "/v3/watch", '{"create_request":{"key":"Zm9v"}}');
+    expect(watch.status).toBe(501);
+    expect(watch.body).toMatchObject({ code: 12, error: "shardkv: Watch streams over gRPC only, not through the JSON gateway" });
+    const huge = await post(shardkvUrl, "/v3/kv/put", JSON.stringify({ key: "Zm9v", value: Buffer.alloc(3 * 1024 * 1024).toString("base64") }));
+    expect(huge.status).toBe(429);
+    expect(huge.body).toMatchObject({ code: 8, error: expect.stringMatching(/^shardkv: the request body is over \d+ bytes$/) });
+    const preflight = await fetch(`${shardkvUrl}/v3/kv/range`, { method: "OPTIONS" });
+    expect(preflight.status).toBe(200);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+  });
+
+  it("serves paths etcd 3.5 added, such as the auth status", async () => {
+    // etcd 3.4 has no /v3/auth/status (404 there); 3.5, whose API shardkv answers as, does.
+    expect(await post(shardkvUrl, "/v3/auth/status", "")).toMatchObject({ status: 200, body: { header: expect.any(Object) } });
+  });
+
+  it("adds shardkv's hint beside etcd's fields", async () => {
+    const refused = await post(shardkvUrl, "/v3/kv/range", '{"key":"Zm9v","limit":"many"}');
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 3, error: 'RangeRequest.limit: expected an integer (a number or a decimal string), got "many"', hint: expect.stringContaining("JSON") });
+  });
+});
