@@ -4,21 +4,18 @@
 // (proto/json_mapping.ts) and goes to the same handler a gRPC call reaches, bounded per connection
 // like one; the answer, or the failure as etcd's gateway shapes it ({"error", "message", "code"}
 // with the HTTP status grpc-gateway v1 gives the code, plus our "hint"), goes back as JSON.
-// Streaming methods (watch, lease keep-alive, snapshot, observe) are gRPC only: they answer 501
-// with a message that says so.
+// Streaming methods (watch, lease keep-alive, snapshot, observe) answer as etcd's gateway does: the
+// body holds one request, or for watch and keep-alive any number of them one after another; each
+// answer is a line {"result": ...}; the answer stays open, as etcd's, until the client goes away
+// (gateway_stream.ts).
 
-import { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as grpc from "@grpc/grpc-js";
 import type protobuf from "protobufjs";
+import { CORS_HEADERS, GatewayCall, type GatewayMethod, HTTP_STATUS, type Route } from "./gateway_call.js";
 import { JsonMappingError, jsonToProtobuf, protobufToJson } from "../proto/json_mapping.js";
 import { HINT_METADATA_KEY, type GrpcFailure } from "./errors.js";
-
-/** A served method: its gRPC definition (for the bytes) and the handler gRPC calls reach. */
-export interface GatewayMethod {
-  readonly definition: grpc.MethodDefinition<unknown, unknown>;
-  readonly handler: grpc.UntypedHandleCall;
-}
+import { serveStream } from "./gateway_stream.js";
 
 const UNARY_PATHS: Readonly<Record<string, string>> = {
   "kv/range": "etcdserverpb.KV/Range",
@@ -71,45 +68,11 @@ const UNARY_PATHS: Readonly<Record<string, string>> = {
 };
 
 const STREAMING_PATHS: Readonly<Record<string, string>> = {
-  watch: "Watch",
-  "lease/keepalive": "LeaseKeepAlive",
-  "maintenance/snapshot": "Snapshot",
-  "election/observe": "Observe",
+  watch: "etcdserverpb.Watch/Watch",
+  "lease/keepalive": "etcdserverpb.Lease/LeaseKeepAlive",
+  "maintenance/snapshot": "etcdserverpb.Maintenance/Snapshot",
+  "election/observe": "v3electionpb.Election/Observe",
 };
-
-/** grpc-gateway v1's HTTPStatusFromCode, which etcd 3.4 answers with. */
-const HTTP_STATUS: Readonly<Record<number, number>> = {
-  [grpc.status.OK]: 200,
-  [grpc.status.CANCELLED]: 408,
-  [grpc.status.UNKNOWN]: 500,
-  [grpc.status.INVALID_ARGUMENT]: 400,
-  [grpc.status.DEADLINE_EXCEEDED]: 504,
-  [grpc.status.NOT_FOUND]: 404,
-  [grpc.status.ALREADY_EXISTS]: 409,
-  [grpc.status.PERMISSION_DENIED]: 403,
-  [grpc.status.RESOURCE_EXHAUSTED]: 429,
-  [grpc.status.FAILED_PRECONDITION]: 412,
-  [grpc.status.ABORTED]: 409,
-  [grpc.status.OUT_OF_RANGE]: 400,
-  [grpc.status.UNIMPLEMENTED]: 501,
-  [grpc.status.INTERNAL]: 500,
-  [grpc.status.UNAVAILABLE]: 503,
-  [grpc.status.DATA_LOSS]: 500,
-  [grpc.status.UNAUTHENTICATED]: 401,
-};
-
-/** etcd's gateway allows any origin (its --cors default); browsers' preflights get the same. */
-const CORS_HEADERS = {
-  "access-control-allow-origin": "*",
-  "access-control-allow-methods": "POST, GET, OPTIONS, PUT, DELETE",
-  "access-control-allow-headers": "accept, content-type, authorization",
-} as const;
-
-interface Route {
-  readonly method: GatewayMethod;
-  readonly requestType: protobuf.Type;
-  readonly responseType: protobuf.Type;
-}
 
 export class HttpGateway {
   private readonly routes = new Map<string, Route>();
@@ -129,7 +92,7 @@ export class HttpGateway {
 
   /** Routes every path whose method is in `methods` now; the others answer 404 until then. */
   refresh(): void {
-    for (const [path, grpcPath] of Object.entries(UNARY_PATHS)) {
+    for (const [path, grpcPath] of Object.entries({ ...UNARY_PATHS, ...STREAMING_PATHS })) {
       const method = this.methods.get(`/${grpcPath}`);
       if (method === undefined) continue;
       const [service, name] = grpcPath.split("/") as [string, string];
@@ -153,12 +116,7 @@ export class HttpGateway {
     }
     const route = this.routes.get(path);
     if (route === undefined) {
-      const streaming = STREAMING_PATHS[path.slice(path.indexOf("/", 1) + 1)];
-      if (streaming !== undefined) {
-        fail(response, grpc.status.UNIMPLEMENTED, `shardkv: ${streaming} streams over gRPC only, not through the JSON gateway`, "use an etcd client or etcdctl on this port");
-      } else {
-        plain(response, 404, "Not Found\n");
-      }
+      plain(response, 404, "Not Found\n");
       return;
     }
     if (request.method !== "POST") {
@@ -171,17 +129,23 @@ export class HttpGateway {
       fail(response, grpc.status.RESOURCE_EXHAUSTED, `shardkv: the request body is over ${this.bodyBytesMax} bytes`, "send smaller requests (the limit follows --max-request-bytes)");
       return;
     }
-    let requestBytes: Uint8Array;
+    const { definition, handler } = route.method;
+    let requests: unknown[];
     try {
-      const text = body.toString("utf8").trim();
-      requestBytes = jsonToProtobuf(route.requestType, text === "" ? {} : JSON.parse(text));
+      const values = jsonValues(body.toString("utf8"));
+      // A unary or server-streaming method takes one request; an empty body is an empty request.
+      if (!definition.requestStream && values.length > 1) throw new JsonMappingError(`${route.requestType.name}: expected one JSON object, got ${values.length}`);
+      requests = (values.length === 0 ? [{}] : values).map((value) => definition.requestDeserialize(Buffer.from(jsonToProtobuf(route.requestType, value))));
     } catch (error) {
       if (!(error instanceof SyntaxError || error instanceof JsonMappingError)) throw error;
       fail(response, grpc.status.INVALID_ARGUMENT, error.message, "the body is the method's request as JSON: bytes in base64, 64-bit integers as numbers or strings");
       return;
     }
-    const { definition, handler } = route.method;
-    const call = new GatewayCall(definition.requestDeserialize(Buffer.from(requestBytes)), request);
+    if (definition.responseStream) {
+      serveStream(route, requests, request, response);
+      return;
+    }
+    const call = new GatewayCall(requests[0], request);
     response.once("close", () => {
       if (!response.writableFinished) call.cancel();
     });
@@ -198,29 +162,49 @@ export class HttpGateway {
 }
 
 /**
- * What a unary handler reads of its call: the request, the peer (the per-connection bound counts an
- * HTTP connection as one), and 'cancelled' when the client goes away first.
+ * The JSON values of `text`, one after another (whitespace between them, as a streaming body sends
+ * them); each is parsed on its own, so a SyntaxError names the broken one. An integer too long for a
+ * double (a lease id like 7587899332107575063, which etcd's examples write unquoted) is read as its
+ * decimal string, which the JSON mapping takes for any integer field, so that no digit is lost.
  */
-class GatewayCall extends EventEmitter {
-  cancelled = false;
-
-  constructor(
-    readonly request: unknown,
-    private readonly http: IncomingMessage,
-  ) {
-    super();
+export function jsonValues(text: string): unknown[] {
+  const values: unknown[] = [];
+  let value = "";
+  let depth = 0;
+  const flush = (): void => {
+    if (value.trim() !== "") values.push(JSON.parse(value));
+    value = "";
+  };
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (c === '"') {
+      const end = stringEnd(text, i);
+      value += text.slice(i, end);
+      i = end;
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      const number = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i))?.[0] ?? c;
+      value += number.length > 15 && /^-?\d+$/.test(number) ? `"${number}"` : number;
+      i += number.length;
+    } else {
+      value += c;
+      i++;
+      if (c === "{" || c === "[") depth++;
+      else if (c === "}" || c === "]") depth--;
+      else if (depth === 0 && /\s/.test(c)) flush(); // a bare value ends at whitespace
+      if (depth === 0 && (c === "}" || c === "]")) flush();
+    }
   }
+  flush();
+  return values;
+}
 
-  getPeer(): string {
-    const socket = this.http.socket;
-    return `http:${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+/** Where the JSON string starting at `start` (its opening quote) ends, past its closing quote. */
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') return i + 1;
   }
-
-  cancel(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    this.emit("cancelled");
-  }
+  return text.length; // unterminated: JSON.parse says so
 }
 
 /** The body, or undefined once it passes `bytesMax` (the rest is not read). */
@@ -235,13 +219,13 @@ async function readBody(request: IncomingMessage, bytesMax: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-function fail(response: ServerResponse, code: grpc.status, message: string, hint: string | undefined): void {
+export function fail(response: ServerResponse, code: grpc.status, message: string, hint: string | undefined): void {
   const body: Record<string, unknown> = { error: message, message, code };
   if (hint !== undefined) body["hint"] = hint;
   json(response, HTTP_STATUS[code] ?? 500, body);
 }
 
-function json(response: ServerResponse, status: number, body: unknown): void {
+export function json(response: ServerResponse, status: number, body: unknown): void {
   if (response.headersSent || response.destroyed) return;
   const text = JSON.stringify(body);
   response.writeHead(status, { ...CORS_HEADERS, "content-type": "application/json", "content-length": Buffer.byteLength(text) });

@@ -47,6 +47,37 @@ async function post(url: string, path: string, body: string, method = "POST"): P
   return { status: response.status, body: parsed };
 }
 
+/** A streaming answer read line by line (one JSON value each), until closed. */
+function openStream(url: string, path: string, body: string): { lines(count: number): Promise<unknown[]>; close(): void } {
+  const controller = new AbortController();
+  const received: unknown[] = [];
+  let buffered = "";
+  let waiting: (() => void) | undefined;
+  const reading = (async () => {
+    const response = await fetch(`${url}${path}`, { method: "POST", body, signal: controller.signal });
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
+        received.push(JSON.parse(buffered.slice(0, end)));
+        buffered = buffered.slice(end + 1);
+      }
+      waiting?.();
+    }
+  })().catch(() => undefined);
+  return {
+    async lines(count) {
+      const deadline = Date.now() + 10_000;
+      while (received.length < count) {
+        if (Date.now() > deadline) throw new Error(`${path}: ${received.length} of ${count} lines after 10 s: ${JSON.stringify(received)}`);
+        await Promise.race([new Promise<void>((resolve) => (waiting = resolve)), reading, new Promise((resolve) => setTimeout(resolve, 100))]);
+      }
+      return received.splice(0, count);
+    },
+    close: () => controller.abort(),
+  };
+}
+
 /** Ids, revisions, terms and TTLs left counting down differ by nature; what they are is masked. */
 const MASKED = new Set(["cluster_id", "member_id", "revision", "raft_term", "create_revision", "mod_revision", "TTL"]);
 
@@ -151,10 +182,48 @@ describe("the JSON gateway and HTTP on the client port, beside etcd 3.4's", () =
     expect((await post(shardkvUrl, "/v3/lock/unlock", JSON.stringify({ key }))).status).toBe(200);
   });
 
-  it("says that streams are gRPC only, refuses an oversized body, and answers a browser's preflight", async () => {
-    const watch = await post(shardkvUrl, "/v3/watch", '{"create_request":{"key":"Zm9v"}}');
-    expect(watch.status).toBe(501);
-    expect(watch.body).toMatchObject({ code: 12, error: "shardkv: Watch streams over gRPC only, not through the JSON gateway" });
+  it("streams a watch as etcd does: created, then each event, prev_kv included", async () => {
+    const key = Buffer.from("watched").toString("base64");
+    const streams = [etcdUrl, shardkvUrl].map((url) => openStream(url, "/v3/watch", JSON.stringify({ create_request: { key, prev_kv: true } })));
+    for (const stream of streams) await stream.lines(1); // created: the watch is in place
+    for (const url of [etcdUrl, shardkvUrl]) {
+      await post(url, "/v3/kv/put", JSON.stringify({ key, value: "MQ==" }));
+      await post(url, "/v3/kv/deleterange", JSON.stringify({ key }));
+    }
+    const [want, got] = (await Promise.all(streams.map((stream) => stream.lines(2)))) as [unknown[], unknown[]];
+    for (const stream of streams) stream.close();
+    expect(got.map((line) => masked(line))).toEqual(want.map((line) => masked(line)));
+    expect(got[1]).toMatchObject({ result: { events: [{ type: "DELETE", prev_kv: { value: "MQ==" } }] } });
+  });
+
+  it("takes several watch requests in one body, and a refused one as etcd's gateway refuses it", async () => {
+    const body = '{"create_request":{"key":"YQ=="}} {"create_request":{"key":"Yg=="}}';
+    const streams = [etcdUrl, shardkvUrl].map((url) => openStream(url, "/v3/watch", body));
+    const [want, got] = (await Promise.all(streams.map((stream) => stream.lines(2)))) as [unknown[], unknown[]];
+    for (const stream of streams) stream.close();
+    expect(got.map((line) => masked(line))).toEqual(want.map((line) => masked(line)));
+    const refused = await post(shardkvUrl, "/v3/watch", '{"create_request":{"key":"not base64"}}');
+    expect(refused).toMatchObject({ status: 400, body: { code: 3 } });
+  });
+
+  it("keeps a lease alive by the gateway, its id exact even when the body writes it as a bare number", async () => {
+    const granted = (await post(shardkvUrl, "/v3/lease/grant", '{"TTL":30}')).body as { ID: string };
+    expect(BigInt(granted.ID)).toBeGreaterThan(2n ** 53n); // random 63-bit ids: past a double's exact range
+    const stream = openStream(shardkvUrl, "/v3/lease/keepalive", `{"ID":${granted.ID}}`);
+    const [answer] = await stream.lines(1);
+    stream.close();
+    expect(answer).toMatchObject({ result: { ID: granted.ID, TTL: "30" } });
+    expect(await post(shardkvUrl, "/v3/lease/revoke", `{"ID":${granted.ID}}`)).toMatchObject({ status: 200 });
+  });
+
+  it("ends a stream whose method fails with grpc-gateway's stream error line", async () => {
+    const stream = openStream(shardkvUrl, "/v3/maintenance/snapshot", "{}");
+    const [line] = await stream.lines(1);
+    stream.close();
+    expect(line).toMatchObject({ error: { grpc_code: 12, http_code: 501, http_status: "Not Implemented", message: expect.stringMatching(/^shardkv: a snapshot/) } });
+  });
+
+  it("refuses an oversized body, and answers a browser's preflight", async () => {
     const huge = await post(shardkvUrl, "/v3/kv/put", JSON.stringify({ key: "Zm9v", value: Buffer.alloc(3 * 1024 * 1024).toString("base64") }));
     expect(huge.status).toBe(429);
     expect(huge.body).toMatchObject({ code: 8, error: expect.stringMatching(/^shardkv: the request body is over \d+ bytes$/) });
