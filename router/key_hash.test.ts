@@ -45,6 +45,11 @@ describe("taggedPrefixAdvice", () => {
     expect(taggedPrefixAdvice(Buffer.from("jobs.v2-a:b/"))).toMatch(/^range over "\{jobs\.v2-a:b\}\/"/);
   });
 
+  it("names what the client does, and the recipes only for a range", () => {
+    expect(taggedPrefixAdvice(Buffer.from("config/"), "watch")).toBe(`watch "{config}/" instead of "config/": the braces make a hash tag`);
+    expect(taggedPrefixAdvice(Buffer.from("a/b/"), "watch")).toBe(`watch a prefix that holds a whole hash tag, like "{user:42}/"`);
+  });
+
   it("falls back to a generic example for what it cannot rewrite plainly", () => {
     const generic = `range over a prefix that holds a whole hash tag, like "{user:42}/"`;
     for (const prefix of ["mylock", "a/b/", "/", "it's/", "{x/", "sp ace/", `${"n".repeat(65)}/`, "\u00e9t\u00e9/"]) {

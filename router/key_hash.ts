@@ -26,13 +26,15 @@ export function keyHash(key: Uint8Array): number {
 /**
  * For a refusal's message: how to keep a prefix such as "mylock/" in one shard, written for that
  * prefix ("{mylock}/", and for etcd's lock and election recipes, which range over NAME/, the name
- * '{mylock}'); a generic example when the prefix is not short plain text ending in "/".
+ * '{mylock}'); a generic example when the prefix is not short plain text ending in "/". `verb` is
+ * what the client does over the prefix ("range over", "read", "watch").
  */
-export function taggedPrefixAdvice(prefix: Uint8Array): string {
+export function taggedPrefixAdvice(prefix: Uint8Array, verb = "range over"): string {
   const text = Buffer.from(prefix).toString("utf8");
   const name = text.slice(0, -1);
   if (!text.endsWith("/") || !/^[\w.:@+=,-]{1,64}$/.test(name)) {
-    return `range over a prefix that holds a whole hash tag, like "{user:42}/"`;
+    return `${verb} a prefix that holds a whole hash tag, like "{user:42}/"`;
   }
-  return `range over "{${name}}/" instead of "${text}": the braces make a hash tag (with etcdctl lock or elect, name it '{${name}}')`;
+  const recipes = verb === "range over" ? ` (with etcdctl lock or elect, name it '{${name}}')` : "";
+  return `${verb} "{${name}}/" instead of "${text}": the braces make a hash tag${recipes}`;
 }

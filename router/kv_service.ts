@@ -74,7 +74,7 @@ export class KvService {
     if ((req.revision ?? 0) > 0) {
       throw RouterError.failedPrecondition(
         `Cannot range at revision ${req.revision} over ${shards.length} shards: revisions compare only within a shard; ` +
-          `use a hash tag to keep the range in one shard (a prefix like "{user:42}/"), or leave revision at 0`,
+          `${taggedPrefixAdvice(req.key, "read")}, or leave revision at 0`,
       );
     }
     const byRevision = revisionOrdering(req);

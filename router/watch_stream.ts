@@ -15,6 +15,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Writable } from "../proto/index.js";
 import type * as t from "../proto/index.js";
 import { headerToWire, int64ToBigint } from "./etcd_convert.js";
+import { taggedPrefixAdvice } from "./key_hash.js";
 import { RouterError, toGrpcStatus } from "./errors.js";
 import type { ShardAccess } from "./shard_access.js";
 import { ShardFeed } from "./shard_feed.js";
@@ -142,7 +143,7 @@ export class WatchStream {
     if (spec.startRevision > 0 && shards.length > 1) {
       return RouterError.failedPrecondition(
         `Cannot watch from revision ${spec.startRevision} over ${shards.length} shards: revisions compare only within a shard; ` +
-          `use a hash tag to keep the range in one shard (a prefix like "{user:42}/"), or leave start_revision at 0`,
+          `${taggedPrefixAdvice(spec.key, "watch")}, or leave start_revision at 0`,
       );
     }
     if (spec.watchId !== 0n && this.watchers.has(spec.watchId)) return RouterError.invalidArgument(WATCH_ERRORS.duplicateId);
