@@ -182,6 +182,22 @@ describe("the JSON gateway and HTTP on the client port, beside etcd 3.4's", () =
     expect((await post(shardkvUrl, "/v3/lock/unlock", JSON.stringify({ key }))).status).toBe(200);
   });
 
+  it("gives up a lock's wait when its HTTP client leaves, so the next waiter is not stuck behind it", async () => {
+    const name = Buffer.from("{gw-wait}").toString("base64");
+    const lease = async (): Promise<string> => ((await post(shardkvUrl, "/v3/lease/grant", '{"TTL":30}')).body as { ID: string }).ID;
+    const held = (await post(shardkvUrl, "/v3/lock/lock", JSON.stringify({ name, lease: await lease() }))).body as { key: string };
+    const leaving = new AbortController();
+    const waiting = fetch(`${shardkvUrl}/v3/lock/lock`, { method: "POST", body: JSON.stringify({ name, lease: await lease() }), signal: leaving.signal }).catch(() => "left");
+    await new Promise((resolve) => setTimeout(resolve, 300)); // its key is in place behind the holder's
+    leaving.abort();
+    expect(await waiting).toBe("left");
+    await post(shardkvUrl, "/v3/lock/unlock", JSON.stringify({ key: held.key }));
+    const started = Date.now();
+    const next = await post(shardkvUrl, "/v3/lock/lock", JSON.stringify({ name, lease: await lease() }));
+    expect(next.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2_000); // not behind the abandoned waiter's key (its lease lives 30 s)
+  });
+
   it("streams a watch as etcd does: created, then each event, prev_kv included", async () => {
     const key = Buffer.from("watched").toString("base64");
     const streams = [etcdUrl, shardkvUrl].map((url) => openStream(url, "/v3/watch", JSON.stringify({ create_request: { key, prev_kv: true } })));
