@@ -13,7 +13,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { kvServerDefinition, loadEtcdApi, loadPeerApi, loadShardkvApi } from "../proto/index.js";
 import type { LevelDb } from "../shard/keyspace.js";
-import { approximateBytes, approximatePrefixBytes, openNodeDb } from "../shard/node_db.js";
+import { approximatePrefixBytes, compactAll, filesBytes, openNodeDb } from "../shard/node_db.js";
 import type { FaultInjector } from "../shard/fault_injector.js";
 import { Store } from "../shard/store.js";
 import { PeerTransport } from "../shard/transport/index.js";
@@ -143,7 +143,8 @@ export class ShardkvNode {
     }
     const peerAddress = await transport.start();
     local = new LocalShardAccess(store, new ShardMap(config.shardMapEpoch, config.shards), member.memberId, config.clusterId, {
-      dbSizeBytes: () => approximateBytes(db),
+      dbSizeBytes: () => filesBytes(join(options.dataDir, "db")),
+      compactDb: () => compactAll(db),
       prefixSizeBytes: (prefix) => approximatePrefixBytes(db, prefix),
     });
     const forwardClient = new ForwardClient(peers, options.faults);

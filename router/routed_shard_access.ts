@@ -92,6 +92,10 @@ export class RoutedShardAccess implements ShardAccess {
     return this.local.dbSizeBytes();
   }
 
+  compactDb(): Promise<void> {
+    return this.local.compactDb();
+  }
+
   propose(shard: number, body: CommandBody): Promise<ApplyResult> {
     return this.route(shard, "propose", { body }, () => this.local.propose(shard, body));
   }

@@ -58,6 +58,8 @@ export interface ShardAccess {
   leaseKeepAlive(shard: number, id: bigint): Promise<number | undefined>;
   /** Approximate bytes the node's database takes on disk (0 when the database cannot say). */
   dbSizeBytes(): Promise<number>;
+  /** Compacts the node's database now (etcd's defragment); resolves once it is done. */
+  compactDb(): Promise<void>;
   /**
    * For watches (shard_feed.ts): events of [key, rangeEnd) from `fromRevision` on, at most `limit` in
    * whole revisions, read from this node's replica's applied state with no read barrier, as etcd
@@ -126,10 +128,12 @@ export interface LeaseTimeToLive {
 
 export interface LocalShardAccessOptions {
   /**
-   * The database's size, which the Store does not expose: classic-level answers `approximateSize`
-   * over the whole keyspace, memory-level has nothing to say (then Status reports 0).
+   * The database's size on disk, which the Store does not expose (the node gives its LevelDB
+   * folder's files; memory-level has nothing to say, then Status reports 0).
    */
   readonly dbSizeBytes?: () => Promise<number>;
+  /** Compacts the whole database (node_db.ts's compactAll); nothing to do when absent. */
+  readonly compactDb?: () => Promise<void>;
   /** The approximate size of the keys under one replica's prefix (classic-level's approximateSize; 0 when absent). */
   readonly prefixSizeBytes?: (prefix: Uint8Array) => Promise<number>;
 }
@@ -264,6 +268,10 @@ export class LocalShardAccess implements ShardAccess {
 
   async dbSizeBytes(): Promise<number> {
     return (await this.options.dbSizeBytes?.()) ?? 0;
+  }
+
+  async compactDb(): Promise<void> {
+    await this.options.compactDb?.();
   }
 
   async shardEvents(shard: number, req: ShardEventsRequest): Promise<ShardEvents> {

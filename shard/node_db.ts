@@ -11,6 +11,8 @@
 // 16 KiB: 310-334k/s, alternating runs, random and repetitive values alike), puts by 0-4%; a quarter
 // as many blocks means a smaller index to search and fewer block-cache entries to find and lock.
 
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { type LevelDb, prefixEnd } from "./keyspace.js";
 
@@ -50,4 +52,28 @@ export async function approximateBytes(db: LevelDb): Promise<number> {
 export async function approximatePrefixBytes(db: LevelDb, prefix: Uint8Array): Promise<number> {
   if (!(db instanceof ClassicLevel)) return 0;
   return (db as ClassicLevel<Uint8Array, Uint8Array>).approximateSize(prefix, prefixEnd(prefix));
+}
+
+/**
+ * The bytes of the files in `dir` (LevelDB's folder is flat): what the database takes on disk now,
+ * its log and memtable's worth included, where `approximateBytes` counts only what reached tables.
+ */
+export async function filesBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    // A table may go between the listing and its stat, when a compaction ends meanwhile.
+    bytes += await stat(join(dir, entry.name)).then((info) => info.size, () => 0);
+  }
+  return bytes;
+}
+
+/**
+ * Compacts the whole database now, as etcd's defragment is asked to reclaim space: LevelDB merges
+ * every level down, dropping overwritten and deleted entries. No-op for a database that is not
+ * classic-level.
+ */
+export async function compactAll(db: LevelDb): Promise<void> {
+  if (!(db instanceof ClassicLevel)) return;
+  await (db as ClassicLevel<Uint8Array, Uint8Array>).compactRange(new Uint8Array([0]), new Uint8Array(64).fill(0xff));
 }
