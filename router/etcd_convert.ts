@@ -227,9 +227,13 @@ export function deleteRangeResponseToWire(resp: mvcc.DeleteRangeResponse, header
   return { header, deleted: String(resp.deleted), prev_kvs: resp.prevKvs.map(kvToWire) };
 }
 
-/** Nested responses carry the transaction's header too: they are all answered at one revision of one shard. */
+/**
+ * Nested responses carry a header with the revision only, as etcd's do (its apply fills in nothing
+ * else): they are all answered at the transaction's one revision of one shard.
+ */
 export function txnResponseToWire(resp: mvcc.TxnResponse, header: WireHeader): Writable<t.TxnResponse> {
-  return { header, succeeded: resp.succeeded, responses: resp.responses.map((op) => responseOpToWire(op, header)) };
+  const nested: WireHeader = { cluster_id: "0", member_id: "0", revision: header.revision ?? "0", raft_term: "0" };
+  return { header, succeeded: resp.succeeded, responses: resp.responses.map((op) => responseOpToWire(op, nested)) };
 }
 
 export function responseOpToWire(op: mvcc.ResponseOp, header: WireHeader): Writable<t.ResponseOp> {

@@ -231,6 +231,10 @@ describe("the etcd KV service over four shards", () => {
       expect(created.succeeded).toBe(true);
       expect(created.responses[0]?.response).toBe("response_put");
       expect(created.header?.revision).toBe(String(store.replica(shardOf("{t}/x")).state.revision));
+      // As etcd's: a nested answer's header holds the revision, nothing else.
+      const put = created.responses[0];
+      if (put?.response !== "response_put") throw new Error("expected a put response");
+      expect(put.response_put.header).toEqual({ cluster_id: "0", member_id: "0", revision: created.header?.revision, raft_term: "0" });
 
       const refused = await createIfAbsent("{t}/x", "second");
       expect(refused.succeeded).toBe(false);

@@ -81,16 +81,14 @@ function openStream(url: string, path: string, body: string): { lines(count: num
 /** Ids, revisions, terms and TTLs left counting down differ by nature; what they are is masked. */
 const MASKED = new Set(["cluster_id", "member_id", "revision", "raft_term", "create_revision", "mod_revision", "TTL"]);
 
-function masked(value: unknown, nested = false): unknown {
-  if (Array.isArray(value)) return value.map((item) => masked(item, true));
+function masked(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => masked(item));
   if (typeof value !== "object" || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    // etcd gives a txn's inner answers a header with the revision only; shardkv gives the whole header.
-    if (key === "header" && nested) continue;
-    out[key] = MASKED.has(key) ? "<n>" : key === "hint" ? undefined : masked(field, nested || key !== "header");
+    if (key !== "hint") out[key] = MASKED.has(key) ? "<n>" : masked(field);
   }
-  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+  return out;
 }
 
 /** Each request in turn to etcd and to shardkv; both start empty. */
