@@ -98,6 +98,26 @@ describe("the status HTTP server", () => {
     expect(scraped("shardkv_raft_messages_sent_total")).toBeLessThanOrEqual(store.counts.raftMessages);
   });
 
+  it("serves etcd's own series, for the dashboards and alerts written for etcd", async () => {
+    const { store, url } = await serveStore(2);
+    const scrape = async (): Promise<string> => (await fetch(`${url}/metrics`)).text();
+    const text = await scrape();
+    expect(text).toMatch(/^etcd_server_has_leader 1$/m);
+    // Each of the two single-voter shards elected node 1 once.
+    expect(text).toMatch(/^etcd_server_leader_changes_seen_total 2$/m);
+    expect(text).toMatch(/^etcd_server_version\{server_version="3\.5\.0\+shardkv"\} 1$/m);
+    expect(text).toMatch(/^etcd_server_proposals_pending 0$/m);
+    expect(Number(/^etcd_server_proposals_committed_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^etcd_disk_wal_fsync_duration_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/^etcd_disk_wal_fsync_duration_seconds_bucket\{le="8\.192"\} \d+$/m);
+    // Without their sources (the node gives them), is_leader and the database size are left out.
+    expect(text).not.toMatch(/^etcd_server_is_leader/m);
+    expect(text).not.toMatch(/^etcd_mvcc_db_total_size_in_bytes/m);
+    // A shard that can never elect (voters 1 and 2, no node 2): has_leader goes to 0.
+    await store.createGroup(9, [1, 2]);
+    expect(await scrape()).toMatch(/^etcd_server_has_leader 0$/m);
+  });
+
   it("answers GET /version in etcd's shape, with the version the gRPC API reports", async () => {
     const { url } = await serveStore(1);
     const response = await fetch(`${url}/version`);

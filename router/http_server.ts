@@ -9,6 +9,7 @@ import type { Store } from "../shard/store.js";
 import type { Wal } from "../shard/wal/wal.js";
 import { HttpGateway } from "./http_gateway.js";
 import { ETCD_COMPATIBLE_VERSION } from "./maintenance_service.js";
+import type { EtcdMetricsSources } from "./etcd_metrics.js";
 import { NodeMetrics } from "./metrics.js";
 import { type NodeHealth, nodeHealth } from "./node_health.js";
 
@@ -59,8 +60,8 @@ export class StatusHttpServer {
 }
 
 /** The node's status routes: health and metrics of `store`, with the WAL's fsync times. */
-export function nodeStatusRoutes(store: Store, wal: Wal): StatusRoutes {
-  const metrics = new NodeMetrics(store);
+export function nodeStatusRoutes(store: Store, wal: Wal, sources: EtcdMetricsSources = {}): StatusRoutes {
+  const metrics = new NodeMetrics(store, sources);
   metrics.observeWal(wal);
   return {
     health: () => nodeHealth(store),

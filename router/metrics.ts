@@ -7,8 +7,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import { NONE } from "../raft/index.js";
 import type { Store } from "../shard/store.js";
 import type { Wal } from "../shard/wal/wal.js";
+import { type EtcdMetricsSources, FSYNC_BUCKETS_S, registerEtcdMetrics } from "./etcd_metrics.js";
 
-export interface NodeMetricsOptions {
+export interface NodeMetricsOptions extends EtcdMetricsSources {
   /** The process's CPU, memory, event loop and GC metrics (prom-client's defaults). */
   readonly defaultMetrics?: boolean;
   /** Shards that get series of their own (term, commit, applied), lowest ids first; totals cover every shard. */
@@ -18,12 +19,10 @@ export interface NodeMetricsOptions {
 /** 3 gauges per shard: 4096 shards make 12,288 series, about 1 MiB of text per scrape. */
 export const SHARD_SERIES_MAX_DEFAULT = 4096;
 
-/** Where etcd puts its WAL fsync buckets: 1 ms doubling to about 8 s. */
-const FSYNC_BUCKETS_S = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i);
-
 export class NodeMetrics {
   readonly registry = new Registry();
   private readonly fsyncSeconds: Histogram;
+  private readonly etcdFsyncSeconds: Histogram;
   private readonly walBytes: Counter;
 
   constructor(store: Store, options: NodeMetricsOptions = {}) {
@@ -94,12 +93,14 @@ export class NodeMetrics {
 
     this.fsyncSeconds = new Histogram({ name: "shardkv_wal_fsync_duration_seconds", help: "Time of the write-ahead log's fdatasync calls, one observation per group commit", buckets: FSYNC_BUCKETS_S, registers });
     this.walBytes = new Counter({ name: "shardkv_wal_written_bytes_total", help: "Bytes written to the write-ahead log", registers });
+    this.etcdFsyncSeconds = registerEtcdMetrics(this.registry, store, options);
   }
 
   /** Observes the WAL's group commits: one histogram observation per fdatasync round, not per record. */
   observeWal(wal: Wal): void {
     wal.observeSyncs((fsyncMs, bytes) => {
       this.fsyncSeconds.observe(fsyncMs / 1000);
+      this.etcdFsyncSeconds.observe(fsyncMs / 1000);
       this.walBytes.inc(bytes);
     });
   }

@@ -155,7 +155,13 @@ export class ShardkvNode {
     // One port for gRPC and HTTP (client_port.ts): the services below are added to `server`, and
     // the HTTP side's gateway reaches them through `gatewayMethods` once they are.
     const gatewayMethods = new Map<string, GatewayMethod>();
-    const statusRoutes = nodeStatusRoutes(store, wal);
+    const statusRoutes = nodeStatusRoutes(store, wal, {
+      isLeader: () => {
+        const first = access.map().shards[0];
+        return first !== undefined && store.hasReplica(first.id) && store.replica(first.id).isLeader;
+      },
+      dbSizeBytes: () => filesBytes(join(options.dataDir, "db")),
+    });
     const gateway = new HttpGateway(gatewayMethods, loadEtcdJsonTypes(), 2 * limits.requestBytesMax);
     const clientHttp = createHttpServer(statusRequestListener(statusRoutes, gateway));
     const clientPort = await ClientPort.listen(options.listenClient, server.createConnectionInjector(grpc.ServerCredentials.createInsecure()), clientHttp);

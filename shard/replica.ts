@@ -3,7 +3,7 @@
 // tombstones past their retention). The store drives it through the Ready contract; this file
 // holds what happens after a Ready is durable: apply, answer, advance.
 
-import { type NodeId, Raft, type RaftOptions, RawNode, type Ready, type SoftState, SeededRandom } from "../raft/index.js";
+import { NONE, type NodeId, Raft, type RaftOptions, RawNode, type Ready, type SoftState, SeededRandom } from "../raft/index.js";
 import { type ApplyResult, type CommandBody, LeaseClock, restampCommand, type ShardState } from "./mvcc/index.js";
 import type { WalLogStorage } from "./raft_log.js";
 import { StoreError } from "./store_error.js";
@@ -57,6 +57,8 @@ export const APPLY_CHUNK_ENTRIES = 16;
 export class Replica {
   readonly raw: RawNode;
   readonly waiters: Waiters;
+  /** The leader as the last Ready's soft state named it (NONE before any): the store counts changes. */
+  leadKnown: NodeId = NONE;
   readonly leaseClock = new LeaseClock();
   /** What the answered ReadIndex rounds proved of this replica's freshness (bounded-staleness reads). */
   readonly freshness = new ReadFreshness();

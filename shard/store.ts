@@ -5,7 +5,7 @@
 // Nothing is answered, acknowledged or voted before the sync that covers it.
 
 import { randomBytes } from "node:crypto";
-import { assert, bootstrapEntries, type Message, type MsgSnap, type NodeId, type Ready } from "../raft/index.js";
+import { assert, bootstrapEntries, NONE, type Message, type MsgSnap, type NodeId, type Ready } from "../raft/index.js";
 import { ApplyListeners } from "./apply_listeners.js";
 import { checkpointDue, type CompactionSettings, takeCheckpoint } from "./checkpoint.js";
 
@@ -93,6 +93,8 @@ export interface StoreCounts {
   entriesWritten: number;
   entriesCommitted: number;
   raftMessages: number;
+  /** Times a replica learned of a leader other than the one it knew (etcd's leader_changes_seen). */
+  leaderChanges: number;
 }
 
 /** The request counter wraps within its 48 bits (below 2^53: exact as a number). */
@@ -117,7 +119,7 @@ export class Store implements ReplicaHost {
   private readonly requestNodeBits: bigint;
   private requestCounter: number;
   /** Requests and Readies taken since open, for metrics: plain numbers bumped as they come, nothing allocated. */
-  readonly counts: StoreCounts = { proposals: 0, linearizableReads: 0, serializableReads: 0, readies: 0, entriesWritten: 0, entriesCommitted: 0, raftMessages: 0 };
+  readonly counts: StoreCounts = { proposals: 0, linearizableReads: 0, serializableReads: 0, readies: 0, entriesWritten: 0, entriesCommitted: 0, raftMessages: 0, leaderChanges: 0 };
   /** Told whenever a replica applied entries or installed a snapshot: what watches wait on. */
   readonly applyListeners = new ApplyListeners((group, error) => this.options.log?.(`shard ${group}: an apply listener failed: ${String(error)}`));
 
@@ -400,7 +402,12 @@ export class Store implements ReplicaHost {
           replica.inFlight++;
           this.countReady(ready);
           if (ready.entries.length > 0 || ready.committedEntries.length > 0 || ready.readStates.length > 0) replica.idleTicks = 0;
-          if (ready.softState !== undefined) replica.onSoftState(ready.softState);
+          if (ready.softState !== undefined) {
+            // As etcd counts it: a leader that is not the last one known (none included).
+            if (ready.softState.lead !== NONE && ready.softState.lead !== replica.leadKnown) this.counts.leaderChanges++;
+            replica.leadKnown = ready.softState.lead;
+            replica.onSoftState(ready.softState);
+          }
           if (ready.messages.length > 0) this.options.transport.send(replica.group, ready.messages);
           if (ready.snapshot !== undefined) {
             replica.installing = true;

@@ -156,7 +156,11 @@ describe("the JSON gateway and HTTP on the client port, beside etcd 3.4's", () =
   it("serves /metrics on the client port, as etcd does, with shardkv's own series", async () => {
     const response = await fetch(`${shardkvUrl}/metrics`);
     expect(response.status).toBe(200);
-    expect(await response.text()).toMatch(/^shardkv_shards_total \d+$/m);
+    const text = await response.text();
+    expect(text).toMatch(/^shardkv_shards_total \d+$/m);
+    // etcd's names too, with what only a node can say: it leads the first data shard, and its LevelDB's size.
+    expect(text).toMatch(/^etcd_server_is_leader 1$/m);
+    expect(Number(/^etcd_mvcc_db_total_size_in_bytes (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
   });
 
   it("answers a member list and a status in etcd's names", async () => {
