@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Store } from "../shard/store.js";
 import { MemoryFiles } from "../shard/wal/memory_files.js";
 import { Wal } from "../shard/wal/wal.js";
-import { StatusHttpServer, VERSION_BODY, nodeStatusRoutes } from "./http_server.js";
+import { StatusHttpServer, VERSION_BODY, nodeMetrics, nodeStatusRoutes } from "./http_server.js";
 import { NodeMetrics } from "./metrics.js";
 import { UNHEALTHY_SHARDS_NAMED_MAX } from "./node_health.js";
 import { until } from "./test_fixtures.js";
@@ -21,7 +21,7 @@ async function serveStore(led: number): Promise<{ store: Store; url: string }> {
   const store = await Store.open({ nodeId: 1, db, wal, transport: { send: () => undefined }, tickMs: 5 });
   for (let shard = 1; shard <= led; shard++) await store.createGroup(shard, [1]);
   await until("node 1 leads every shard", () => store.groups().every((shard) => store.replica(shard).isLeader));
-  const server = await StatusHttpServer.start("127.0.0.1:0", nodeStatusRoutes(store, wal));
+  const server = await StatusHttpServer.start("127.0.0.1:0", nodeStatusRoutes(store, nodeMetrics(store, wal)));
   cleanups.push(async () => {
     await server.close();
     await store.close();
@@ -101,6 +101,8 @@ describe("the status HTTP server", () => {
   it("serves etcd's own series, for the dashboards and alerts written for etcd", async () => {
     const { store, url } = await serveStore(2);
     const scrape = async (): Promise<string> => (await fetch(`${url}/metrics`)).text();
+    const put = await store.propose(1, { op: "put", put: { key: Buffer.from("k"), value: Buffer.from("v") } });
+    expect(put.ok).toBe(true); // a write the WAL syncs while the metrics observe it
     const text = await scrape();
     expect(text).toMatch(/^etcd_server_has_leader 1$/m);
     // Each of the two single-voter shards elected node 1 once.

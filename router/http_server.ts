@@ -59,10 +59,15 @@ export class StatusHttpServer {
   }
 }
 
-/** The node's status routes: health and metrics of `store`, with the WAL's fsync times. */
-export function nodeStatusRoutes(store: Store, wal: Wal, sources: EtcdMetricsSources = {}): StatusRoutes {
+/** The node's metrics: the store's, the WAL's fsync times, and etcd's series from `sources`. */
+export function nodeMetrics(store: Store, wal: Wal, sources: EtcdMetricsSources = {}): NodeMetrics {
   const metrics = new NodeMetrics(store, sources);
   metrics.observeWal(wal);
+  return metrics;
+}
+
+/** The node's status routes: the health of `store`, and `metrics`. */
+export function nodeStatusRoutes(store: Store, metrics: NodeMetrics): StatusRoutes {
   return {
     health: () => nodeHealth(store),
     metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),

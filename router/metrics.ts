@@ -8,6 +8,7 @@ import { NONE } from "../raft/index.js";
 import type { Store } from "../shard/store.js";
 import type { Wal } from "../shard/wal/wal.js";
 import { type EtcdMetricsSources, FSYNC_BUCKETS_S, registerEtcdMetrics } from "./etcd_metrics.js";
+import { GrpcCallStats } from "./grpc_call_stats.js";
 
 export interface NodeMetricsOptions extends EtcdMetricsSources {
   /** The process's CPU, memory, event loop and GC metrics (prom-client's defaults). */
@@ -21,6 +22,8 @@ export const SHARD_SERIES_MAX_DEFAULT = 4096;
 
 export class NodeMetrics {
   readonly registry = new Registry();
+  /** The client port's unary calls by method and status: the node counts its services through it. */
+  readonly grpcCalls = new GrpcCallStats(this.registry);
   private readonly fsyncSeconds: Histogram;
   private readonly etcdFsyncSeconds: Histogram;
   private readonly walBytes: Counter;

@@ -27,7 +27,8 @@ import { ForwardClient } from "./forward_client.js";
 import { ForwardService } from "./forward_service.js";
 import { GrpcHealth } from "./grpc_health.js";
 import { KvService } from "./kv_service.js";
-import { StatusHttpServer, nodeStatusRoutes, statusRequestListener } from "./http_server.js";
+import { StatusHttpServer, nodeMetrics, nodeStatusRoutes, statusRequestListener } from "./http_server.js";
+import type { GrpcCallStats } from "./grpc_call_stats.js";
 import { ClientPort } from "./client_port.js";
 import type { GatewayMethod } from "./gateway_call.js";
 import { HttpGateway } from "./http_gateway.js";
@@ -155,13 +156,14 @@ export class ShardkvNode {
     // One port for gRPC and HTTP (client_port.ts): the services below are added to `server`, and
     // the HTTP side's gateway reaches them through `gatewayMethods` once they are.
     const gatewayMethods = new Map<string, GatewayMethod>();
-    const statusRoutes = nodeStatusRoutes(store, wal, {
+    const metrics = nodeMetrics(store, wal, {
       isLeader: () => {
         const first = access.map().shards[0];
         return first !== undefined && store.hasReplica(first.id) && store.replica(first.id).isLeader;
       },
       dbSizeBytes: () => filesBytes(join(options.dataDir, "db")),
     });
+    const statusRoutes = nodeStatusRoutes(store, metrics);
     const gateway = new HttpGateway(gatewayMethods, loadEtcdJsonTypes(), 2 * limits.requestBytesMax);
     const clientHttp = createHttpServer(statusRequestListener(statusRoutes, gateway));
     const clientPort = await ClientPort.listen(options.listenClient, server.createConnectionInjector(grpc.ServerCredentials.createInsecure()), clientHttp);
@@ -170,7 +172,7 @@ export class ShardkvNode {
     const members: MemberInfo[] = config.members.map((m) => memberInfo(m, m.id === member.id ? clientAddress : ""));
     metaSync = linkMeta({ access, local, store, db, config, member, clientAddress, members, log });
     access.catchUpMap = () => metaSync?.refresh() ?? Promise.resolve();
-    const longCalls = serveClientApi(server, gatewayMethods, new ConnectionLimiter(limits.requestsPerConnectionMax), access, members, member);
+    const longCalls = serveClientApi(server, gatewayMethods, metrics.grpcCalls, new ConnectionLimiter(limits.requestsPerConnectionMax), access, members, member);
     gateway.refresh();
     node = new ShardkvNode(member, config, db, wal, store, transport, forwardClient, server, clientPort, clientHttp, clientAddress, peerAddress, log);
     node.longCalls.push(...longCalls, metaSync);
@@ -301,13 +303,14 @@ async function clusterOf(db: LevelDb, options: NodeOptions, log: (line: string) 
 function serveClientApi(
   server: grpc.Server,
   gatewayMethods: Map<string, GatewayMethod>,
+  calls: GrpcCallStats,
   connections: ConnectionLimiter,
   access: RoutedShardAccess,
   members: readonly MemberInfo[],
   member: Member,
 ): { close(): void }[] {
   const serve = (definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void => {
-    const limited = limitUnaryCalls(definition, handlers, connections);
+    const limited = calls.instrument(definition, limitUnaryCalls(definition, handlers, connections));
     server.addService(definition, limited);
     for (const [name, method] of Object.entries(definition)) {
       const handler = limited[name];

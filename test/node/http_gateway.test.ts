@@ -161,6 +161,8 @@ describe("the JSON gateway and HTTP on the client port, beside etcd 3.4's", () =
     // etcd's names too, with what only a node can say: it leads the first data shard, and its LevelDB's size.
     expect(text).toMatch(/^etcd_server_is_leader 1$/m);
     expect(Number(/^etcd_mvcc_db_total_size_in_bytes (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    // The gateway's calls reach the counted handlers, as gRPC's do.
+    expect(Number(/^grpc_server_handled_total\{grpc_type="unary",grpc_service="etcdserverpb.KV",grpc_method="Range",grpc_code="OK"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
   });
 
   it("answers a member list and a status in etcd's names", async () => {
