@@ -9,6 +9,7 @@
 import { type Server as HttpServer } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import type * as grpc from "@grpc/grpc-js";
+import { listenOn } from "./listen_address.js";
 
 /** "PR" opens HTTP/2's preface; an HTTP/1.1 method never does ("POST", "PUT", "PATCH" differ at the second byte). */
 const HTTP2_PREFACE_START = Buffer.from("PR");
@@ -43,25 +44,11 @@ export class ClientPort {
    * or to `http` by its first bytes; resolves once bound.
    */
   static async listen(listen: string, grpcConnections: grpc.ConnectionInjector, http: HttpServer, options: ClientPortOptions = {}): Promise<ClientPort> {
-    const colon = listen.lastIndexOf(":");
-    const port = Number(listen.slice(colon + 1));
-    if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65_535) {
-      throw new RangeError(`Cannot serve clients on "${listen}": give host:port, for example 127.0.0.1:2379 (--listen-client)`);
-    }
-    const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
     let self: ClientPort | undefined;
     const timeoutMs = options.firstBytesTimeoutMs ?? CLIENT_PORT_DEFAULTS.firstBytesTimeoutMs;
     const listener = createServer({ noDelay: true }, (socket) => self!.sniff(socket, grpcConnections, http, timeoutMs));
-    await new Promise<void>((resolve, reject) => {
-      listener.once("error", reject);
-      listener.listen(port, host, () => {
-        listener.off("error", reject);
-        resolve();
-      });
-    });
-    const bound = listener.address();
-    const boundPort = typeof bound === "object" && bound !== null ? bound.port : port;
-    self = new ClientPort(listener, `${listen.slice(0, colon)}:${boundPort}`);
+    const address = await listenOn(listener, listen, "clients", "127.0.0.1:2379 (--listen-client)");
+    self = new ClientPort(listener, address);
     return self;
   }
 

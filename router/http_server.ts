@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { Store } from "../shard/store.js";
 import type { Wal } from "../shard/wal/wal.js";
 import { HttpGateway } from "./http_gateway.js";
+import { listenOn } from "./listen_address.js";
 import { ETCD_COMPATIBLE_VERSION } from "./maintenance_service.js";
 import type { EtcdMetricsSources } from "./etcd_metrics.js";
 import { NodeMetrics } from "./metrics.js";
@@ -30,23 +31,8 @@ export class StatusHttpServer {
 
   /** Listens on "host:port" ("[::1]:2381" for IPv6); resolves once bound. */
   static async start(listen: string, routes: StatusRoutes): Promise<StatusHttpServer> {
-    const colon = listen.lastIndexOf(":");
-    const port = Number(listen.slice(colon + 1));
-    if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65_535) {
-      throw new RangeError(`Cannot serve HTTP on "${listen}": give host:port, for example 127.0.0.1:2381 (--listen-http)`);
-    }
-    const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
     const server = createServer(statusRequestListener(routes));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    const bound = server.address();
-    const boundPort = typeof bound === "object" && bound !== null ? bound.port : port;
-    return new StatusHttpServer(server, `${listen.slice(0, colon)}:${boundPort}`);
+    return new StatusHttpServer(server, await listenOn(server, listen, "HTTP", "127.0.0.1:2381 (--listen-http)"));
   }
 
   /** Stops listening; idle keep-alive connections close at once, busy ones after CLOSE_GRACE_MS. */

@@ -5,28 +5,17 @@
 // (etcdctl_processes.test.ts: txns and compaction over several shards, snapshots, auth).
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { etcdBinary, type ServerCluster, startEtcd } from "../bench/bench_processes.js";
-import { NodeCluster } from "../support/node_cluster.js";
+import { type BesideEtcd, startBesideEtcd } from "../support/beside_etcd.js";
 
-let cluster: NodeCluster;
-let etcd: ServerCluster;
-let etcdDir: string;
+let both: BesideEtcd;
 
 beforeAll(async () => {
-  const binary = etcdBinary();
-  if (binary === undefined) throw new Error("these tests compare with etcd 3.4: apt-get install etcd-server (as .ci/run does), or set ETCD_BIN");
-  etcdDir = mkdtempSync(join(tmpdir(), "shardkv-etcdctl-etcd-"));
-  [cluster, etcd] = await Promise.all([NodeCluster.start(1, 2, "etcdctl-vs-etcd"), startEtcd(etcdDir, binary, 1)]);
-  await etcd.healthy(20_000);
+  both = await startBesideEtcd("etcdctl-vs-etcd");
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([cluster?.stop(), etcd?.stop()]);
-  if (etcdDir !== undefined) rmSync(etcdDir, { recursive: true, force: true });
+  await both?.stop();
 });
 
 interface Run {
@@ -122,8 +111,8 @@ const SCRIPT: readonly (readonly [readonly string[], string?])[] = [
 
 describe("etcdctl against a node and against etcd 3.4", () => {
   it("gets the same output and exit code from every command of the script", async () => {
-    const etcdEndpoint = etcd.endpoints[0]!;
-    const shardkvEndpoint = cluster.nodes[0]!.clientAddress;
+    const etcdEndpoint = both.etcdEndpoint;
+    const shardkvEndpoint = both.shardkvEndpoint;
     for (const [args, input] of SCRIPT) {
       const want = await etcdctl(etcdEndpoint, args, input);
       const got = await etcdctl(shardkvEndpoint, args, input);

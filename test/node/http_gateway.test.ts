@@ -2,32 +2,21 @@
 // (Debian's etcd-server, as CI installs it): the same requests go to both, one after the other, and
 // their answers must match once what differs by nature (ids, revisions, terms) is masked.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { etcdBinary, type ServerCluster, startEtcd } from "../bench/bench_processes.js";
-import { NodeCluster } from "../support/node_cluster.js";
+import { type BesideEtcd, startBesideEtcd } from "../support/beside_etcd.js";
 
-let cluster: NodeCluster;
-let etcd: ServerCluster;
-let etcdDir: string;
+let both: BesideEtcd;
 let shardkvUrl: string;
 let etcdUrl: string;
 
 beforeAll(async () => {
-  const binary = etcdBinary();
-  if (binary === undefined) throw new Error("these tests compare with etcd 3.4: apt-get install etcd-server (as .ci/run does), or set ETCD_BIN");
-  etcdDir = mkdtempSync(join(tmpdir(), "shardkv-gateway-etcd-"));
-  [cluster, etcd] = await Promise.all([NodeCluster.start(1, 2, "gateway"), startEtcd(etcdDir, binary, 1)]);
-  await etcd.healthy(20_000);
-  shardkvUrl = `http://${cluster.nodes[0]!.clientAddress}`;
-  etcdUrl = `http://${etcd.endpoints[0]}`;
+  both = await startBesideEtcd("gateway");
+  shardkvUrl = `http://${both.shardkvEndpoint}`;
+  etcdUrl = `http://${both.etcdEndpoint}`;
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([cluster?.stop(), etcd?.stop()]);
-  if (etcdDir !== undefined) rmSync(etcdDir, { recursive: true, force: true });
+  await both?.stop();
 });
 
 interface Answer {
@@ -167,7 +156,7 @@ describe("the JSON gateway and HTTP on the client port, beside etcd 3.4's", () =
 
   it("answers a member list and a status in etcd's names", async () => {
     const members = (await post(shardkvUrl, "/v3/cluster/member/list", "{}")).body as { members: { name: string; peerURLs: string[]; clientURLs: string[] }[] };
-    expect(members.members).toEqual([{ ID: expect.stringMatching(/^\d+$/), name: "n1", peerURLs: [expect.stringMatching(/^http:\/\//)], clientURLs: [cluster.nodes[0]!.clientAddress] }]);
+    expect(members.members).toEqual([{ ID: expect.stringMatching(/^\d+$/), name: "n1", peerURLs: [expect.stringMatching(/^http:\/\//)], clientURLs: [both.shardkvEndpoint] }]);
     const status = (await post(shardkvUrl, "/v3/maintenance/status", "{}")).body as Record<string, unknown>;
     const etcdStatus = (await post(etcdUrl, "/v3/maintenance/status", "{}")).body as Record<string, unknown>;
     for (const key of ["header", "version", "leader", "raftIndex", "raftTerm"]) {
