@@ -61,7 +61,7 @@ export class ClientPort {
       socket.off("error", onGone);
       socket.off("close", onGone);
       socket.setTimeout(0);
-      socket.off("timeout", onSilent);
+      socket.off("timeout", onGone);
     };
     const onData = (chunk: Buffer): void => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
@@ -79,8 +79,8 @@ export class ClientPort {
         socket.resume();
       }
     };
-    const onGone = (): void => settle();
-    const onSilent = (): void => {
+    // An error or a silence before the first bytes ends the connection here: no server has it yet.
+    const onGone = (): void => {
       settle();
       socket.destroy();
     };
@@ -88,7 +88,7 @@ export class ClientPort {
     socket.once("error", onGone);
     socket.once("close", onGone);
     socket.setTimeout(timeoutMs);
-    socket.once("timeout", onSilent);
+    socket.once("timeout", onGone);
   }
 
   /**
