@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JsonMappingError, jsonToProtobuf, loadEtcdJsonTypes, protobufToJson } from "./json_mapping.js";
+import { JsonMappingError, jsonToProtobuf, jsonValues, loadEtcdJsonTypes, protobufToJson } from "./json_mapping.js";
 import { loadEtcdApi } from "./load.js";
 
 const types = loadEtcdJsonTypes();
@@ -95,5 +95,28 @@ describe("protobuf to JSON, as etcd's gateway writes an answer", () => {
 
   it("writes negative 64-bit integers with their sign", () => {
     expect(roundTrip("etcdserverpb.LeaseTimeToLiveResponse", { ID: "5", TTL: "-1" })).toEqual({ ID: "5", TTL: "-1" });
+  });
+});
+
+describe("a body's JSON values, one after another", () => {
+  it("splits values with or without whitespace between them, braces inside strings included", () => {
+    expect(jsonValues('{"a":1} {"b":[1,2]}')).toEqual([{ a: 1 }, { b: [1, 2] }]);
+    expect(jsonValues('{"a":1}{"b":2}')).toEqual([{ a: 1 }, { b: 2 }]);
+    expect(jsonValues('{"a":"x\\"}{"} {"b":"]"}')).toEqual([{ a: 'x"}{' }, { b: "]" }]);
+    expect(jsonValues("")).toEqual([]);
+    expect(jsonValues(" \n ")).toEqual([]);
+  });
+
+  it("keeps an integer too long for a double as its decimal string, and leaves other numbers alone", () => {
+    expect(jsonValues('{"ID":7587899332107575063,"keys":true}')).toEqual([{ ID: "7587899332107575063", keys: true }]);
+    expect(jsonValues('{"x":-12345678901234567890,"y":1.5e3,"z":"9999999999999999999","n":42}')).toEqual([
+      { x: "-12345678901234567890", y: 1500, z: "9999999999999999999", n: 42 },
+    ]);
+  });
+
+  it("throws JSON's SyntaxError for a broken value", () => {
+    expect(() => jsonValues("{bad")).toThrow(SyntaxError);
+    expect(() => jsonValues('{"a":1} junk')).toThrow(SyntaxError);
+    expect(() => jsonValues('{"a":"unterminated')).toThrow(SyntaxError);
   });
 });

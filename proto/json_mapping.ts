@@ -144,3 +144,49 @@ function isDefault(field: protobuf.Field, value: Json): boolean {
   if (field.resolvedType instanceof protobuf.Enum) return field.resolvedType.values[value as string] === 0 || value === 0;
   return value === 0 || value === "0" || value === "" || value === false;
 }
+
+/**
+ * The JSON values of `text`, one after another (whitespace between them, as a streaming body sends
+ * them); each is parsed on its own, so a SyntaxError names the broken one. An integer too long for a
+ * double (a lease id like 7587899332107575063, which etcd's examples write unquoted) is read as its
+ * decimal string, which the JSON mapping takes for any integer field, so that no digit is lost.
+ */
+export function jsonValues(text: string): unknown[] {
+  const values: unknown[] = [];
+  let value = "";
+  let depth = 0;
+  const flush = (): void => {
+    if (value.trim() !== "") values.push(JSON.parse(value));
+    value = "";
+  };
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (c === '"') {
+      const end = stringEnd(text, i);
+      value += text.slice(i, end);
+      i = end;
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      const number = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i))?.[0] ?? c;
+      value += number.length > 15 && /^-?\d+$/.test(number) ? `"${number}"` : number;
+      i += number.length;
+    } else {
+      value += c;
+      i++;
+      if (c === "{" || c === "[") depth++;
+      else if (c === "}" || c === "]") depth--;
+      else if (depth === 0 && /\s/.test(c)) flush(); // a bare value ends at whitespace
+      if (depth === 0 && (c === "}" || c === "]")) flush();
+    }
+  }
+  flush();
+  return values;
+}
+
+/** Where the JSON string starting at `start` (its opening quote) ends, past its closing quote. */
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') return i + 1;
+  }
+  return text.length; // unterminated: JSON.parse says so
+}

@@ -33,7 +33,11 @@ async function openPort(): Promise<{ port: ClientPort; portNumber: number }> {
   return { port, portNumber: Number(port.address.split(":")[1]) };
 }
 
-/** Sends `parts` one by one, a few ms apart, and gathers what comes back until the peer closes. */
+/**
+ * Sends `parts` one by one, a few ms apart, and gathers what comes back until the peer closes. The
+ * pause is the point: written back to back, the kernel may hand the server the parts as one chunk,
+ * and the case of a first chunk too short to tell the protocol would go untested.
+ */
 async function exchange(portNumber: number, parts: readonly string[]): Promise<string> {
   const socket: Socket = connect(portNumber, "127.0.0.1");
   cleanups.push(() => void socket.destroy());

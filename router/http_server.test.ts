@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Store } from "../shard/store.js";
 import { MemoryFiles } from "../shard/wal/memory_files.js";
 import { Wal } from "../shard/wal/wal.js";
-import { StatusHttpServer, VERSION_BODY, nodeMetrics, nodeStatusRoutes } from "./http_server.js";
+import { StatusHttpServer, nodeMetrics, nodeStatusRoutes } from "./http_server.js";
 import { NodeMetrics } from "./metrics.js";
 import { UNHEALTHY_SHARDS_NAMED_MAX } from "./node_health.js";
 import { until } from "./test_fixtures.js";
@@ -125,7 +125,6 @@ describe("the status HTTP server", () => {
     const response = await fetch(`${url}/version`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ etcdserver: "3.5.0+shardkv", etcdcluster: "3.5.0" });
-    expect(VERSION_BODY.etcdserver).toBe("3.5.0+shardkv");
   });
 
   it("answers 404 to anything but GET /health, /metrics and /version", async () => {

@@ -71,7 +71,7 @@ export function statusRequestListener(routes: StatusRoutes, gateway?: HttpGatewa
 }
 
 /** What etcd's GET /version answers, with the version we answer as on gRPC. */
-export const VERSION_BODY = { etcdserver: ETCD_COMPATIBLE_VERSION, etcdcluster: ETCD_COMPATIBLE_VERSION.replace(/\.\d+\+.*$/, ".0") } as const;
+const VERSION_BODY = { etcdserver: ETCD_COMPATIBLE_VERSION, etcdcluster: ETCD_COMPATIBLE_VERSION.replace(/\.\d+\+.*$/, ".0") } as const;
 
 async function serve(routes: StatusRoutes, gateway: HttpGateway | undefined, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = (request.url ?? "/").split("?", 1)[0]!;

@@ -98,7 +98,9 @@ export class ShardkvNode {
     const log = options.log ?? (() => undefined);
     const limits = resolveClientLimits(options.limits);
     mkdirSync(options.dataDir, { recursive: true });
-    const db = await openNodeDb(join(options.dataDir, "db"));
+    const dbDir = join(options.dataDir, "db");
+    const db = await openNodeDb(dbDir);
+    const dbSizeBytes = (): Promise<number> => filesBytes(dbDir);
     const { config, member } = await clusterOf(db, options, log);
     const wal = await Wal.open({ dir: join(options.dataDir, "wal"), log });
     const peers = new Map(config.members.filter((m) => m.id !== member.id).map((m) => [m.id, m.peerAddress] as const));
@@ -144,7 +146,7 @@ export class ShardkvNode {
     }
     const peerAddress = await transport.start();
     local = new LocalShardAccess(store, new ShardMap(config.shardMapEpoch, config.shards), member.memberId, config.clusterId, {
-      dbSizeBytes: () => filesBytes(join(options.dataDir, "db")),
+      dbSizeBytes,
       compactDb: () => compactAll(db),
       prefixSizeBytes: (prefix) => approximatePrefixBytes(db, prefix),
     });
@@ -161,7 +163,7 @@ export class ShardkvNode {
         const first = access.map().shards[0];
         return first !== undefined && store.hasReplica(first.id) && store.replica(first.id).isLeader;
       },
-      dbSizeBytes: () => filesBytes(join(options.dataDir, "db")),
+      dbSizeBytes,
     });
     const statusRoutes = nodeStatusRoutes(store, metrics);
     const gateway = new HttpGateway(gatewayMethods, loadEtcdJsonTypes(), 2 * limits.requestBytesMax);

@@ -39,12 +39,6 @@ export async function openNodeDb(dir: string, options: NodeDbOptions = {}): Prom
   return db;
 }
 
-/** LevelDB's estimate of the bytes its files hold (0 for a database that is not classic-level). */
-export async function approximateBytes(db: LevelDb): Promise<number> {
-  if (!(db instanceof ClassicLevel)) return 0;
-  return (db as ClassicLevel<Uint8Array, Uint8Array>).approximateSize(new Uint8Array([0]), new Uint8Array(64).fill(0xff));
-}
-
 /**
  * LevelDB's estimate of the bytes under one key prefix (one replica's data, shard/keyspace.ts): what
  * its table files hold for the range; writes still in the memtable count little until flushed.
@@ -56,7 +50,8 @@ export async function approximatePrefixBytes(db: LevelDb, prefix: Uint8Array): P
 
 /**
  * The bytes of the files in `dir` (LevelDB's folder is flat): what the database takes on disk now,
- * its log and memtable's worth included, where `approximateBytes` counts only what reached tables.
+ * its log and memtable's worth included, where LevelDB's approximateSize counts only what reached
+ * tables (0 B until the first memtable flush).
  */
 export async function filesBytes(dir: string): Promise<number> {
   let bytes = 0;
@@ -75,5 +70,6 @@ export async function filesBytes(dir: string): Promise<number> {
  */
 export async function compactAll(db: LevelDb): Promise<void> {
   if (!(db instanceof ClassicLevel)) return;
+  // Every key: each starts with a tag byte, "g" for a replica's state or "n" for the node's own (keyspace.ts).
   await (db as ClassicLevel<Uint8Array, Uint8Array>).compactRange(new Uint8Array([0]), new Uint8Array(64).fill(0xff));
 }

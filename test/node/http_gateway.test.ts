@@ -3,6 +3,7 @@
 // their answers must match once what differs by nature (ids, revisions, terms) is masked.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../../router/test_fixtures.js";
 import { type BesideEtcd, startBesideEtcd } from "../support/beside_etcd.js";
 
 let both: BesideEtcd;
@@ -42,7 +43,8 @@ function openStream(url: string, path: string, body: string): { lines(count: num
   const received: unknown[] = [];
   let buffered = "";
   let waiting: (() => void) | undefined;
-  const reading = (async () => {
+  let ended = false;
+  void (async () => {
     const response = await fetch(`${url}${path}`, { method: "POST", body, signal: controller.signal });
     const decoder = new TextDecoder();
     for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
@@ -53,13 +55,26 @@ function openStream(url: string, path: string, body: string): { lines(count: num
       }
       waiting?.();
     }
-  })().catch(() => undefined);
+  })()
+    .catch(() => undefined)
+    .finally(() => {
+      ended = true;
+      waiting?.();
+    });
   return {
+    // Woken by each chunk that arrives, and by the end of the stream; bounded by one deadline.
     async lines(count) {
-      const deadline = Date.now() + 10_000;
-      while (received.length < count) {
-        if (Date.now() > deadline) throw new Error(`${path}: ${received.length} of ${count} lines after 10 s: ${JSON.stringify(received)}`);
-        await Promise.race([new Promise<void>((resolve) => (waiting = resolve)), reading, new Promise((resolve) => setTimeout(resolve, 100))]);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${path}: ${received.length} of ${count} lines after 10 s: ${JSON.stringify(received)}`)), 10_000);
+      });
+      try {
+        while (received.length < count) {
+          if (ended) throw new Error(`${path}: the stream ended after ${received.length} of ${count} lines: ${JSON.stringify(received)}`);
+          await Promise.race([new Promise<void>((resolve) => (waiting = resolve)), late]);
+        }
+      } finally {
+        clearTimeout(timer);
       }
       return received.splice(0, count);
     },
@@ -181,7 +196,11 @@ describe("the JSON gateway and HTTP on the client port, beside etcd 3.4's", () =
     const held = (await post(shardkvUrl, "/v3/lock/lock", JSON.stringify({ name, lease: await lease() }))).body as { key: string };
     const leaving = new AbortController();
     const waiting = fetch(`${shardkvUrl}/v3/lock/lock`, { method: "POST", body: JSON.stringify({ name, lease: await lease() }), signal: leaving.signal }).catch(() => "left");
-    await new Promise((resolve) => setTimeout(resolve, 300)); // its key is in place behind the holder's
+    const keysUnderName = async (): Promise<string | undefined> => {
+      const range = { key: Buffer.from("{gw-wait}/").toString("base64"), range_end: Buffer.from("{gw-wait}0").toString("base64"), count_only: true };
+      return ((await post(shardkvUrl, "/v3/kv/range", JSON.stringify(range))).body as { count?: string }).count;
+    };
+    await until("the waiter's key is in place behind the holder's", async () => (await keysUnderName()) === "2");
     leaving.abort();
     expect(await waiting).toBe("left");
     await post(shardkvUrl, "/v3/lock/unlock", JSON.stringify({ key: held.key }));
@@ -189,6 +208,7 @@ describe("the JSON gateway and HTTP on the client port, beside etcd 3.4's", () =
     const next = await post(shardkvUrl, "/v3/lock/lock", JSON.stringify({ name, lease: await lease() }));
     expect(next.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(2_000); // not behind the abandoned waiter's key (its lease lives 30 s)
+    expect(await keysUnderName()).toBe("1"); // the abandoned waiter's key is gone; only the new holder's is left
   });
 
   it("streams a watch as etcd does: created, then each event, prev_kv included", async () => {
